@@ -1,0 +1,6 @@
+# WEFT_SANITIZE=ON builds the library, tests and tools with ASan + UBSan.
+if(WEFT_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
