@@ -17,4 +17,9 @@ void weft_core_init(void);
  * FI_PROVIDER ("a,b" include list, "^a,b" exclude list). */
 int weft_prov_enabled(const struct weft_prov_desc *desc);
 
+/* Provided by log.c: define FI_LOG_LEVEL/FI_LOG_PROV/FI_LOG_SUBSYS/
+ * FI_LOG_INTERVAL as core parameters and read them. Called by
+ * weft_core_init() before any provider init. */
+void weft_log_init(void);
+
 #endif
