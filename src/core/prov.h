@@ -58,4 +58,23 @@ const struct weft_prov_desc *weft_prov_by_name(const char *name);
  * (FI_LOG_LEVEL, FI_PROVIDER, ...) are attributed to it. */
 extern struct fi_provider weft_core_prov;
 
+/* Address helper for fixup hooks of providers that use socket addresses
+ * (info->addr_format FI_SOCKADDR, FI_SOCKADDR_IN or FI_SOCKADDR_IN6).
+ * Fills info->src_addr/dest_addr per fi_getinfo(3):
+ *  - node and/or service given: resolved with getaddrinfo (family from
+ *    addr_format; FI_NUMERICHOST means no name lookup). With FI_SOURCE
+ *    they name the local (source) address, a NULL node meaning the
+ *    wildcard address; without it they name the destination, a NULL node
+ *    meaning this host.
+ *  - the other address (or both, when node and service are NULL) is
+ *    copied from hints->src_addr / hints->dest_addr when present.
+ * An address whose family does not fit info->addr_format means this info
+ * cannot serve the request: -FI_ENODATA (the fixup should drop it). Also
+ * -FI_ENODATA when the name does not resolve, -FI_ENOMEM, -FI_EINVAL.
+ * On error info is unchanged. The core calls this itself for providers
+ * without a fixup hook whose template uses a socket address format. */
+int weft_info_resolve_sockaddr(const char *node, const char *service,
+			       uint64_t flags, const struct fi_info *hints,
+			       struct fi_info *info);
+
 #endif
