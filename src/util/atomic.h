@@ -9,6 +9,7 @@
 #include <rdma/fi_atomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum weft_atomic_kind {
 	WEFT_ATOMIC_WRITE,   /* fi_atomic */
@@ -30,11 +31,26 @@ int weft_atomic_write(enum fi_op op, enum fi_datatype dt, void *dst,
  * FI_ATOMIC_READ). */
 int weft_atomic_readwrite(enum fi_op op, enum fi_datatype dt, void *dst,
 			  const void *src, void *result, size_t count);
-/* result[i] = dst[i]; if (dst[i] cmpop compare[i]) dst[i] = src[i]
- * (FI_MSWAP: dst = (src & compare) | (dst & ~compare)). */
+/* result[i] = dst[i]; if (compare[i] cmpop dst[i]) dst[i] = src[i], the
+ * operand order of fi_atomic(3) (FI_CSWAP_LT swaps when compare < dst);
+ * FI_MSWAP: dst = (src & compare) | (dst & ~compare). */
 int weft_atomic_compare(enum fi_op op, enum fi_datatype dt, void *dst,
 			const void *src, const void *compare, void *result,
 			size_t count);
-/* All return 0 or -FI_EOPNOTSUPP for an unsupported op/datatype pair. */
+/* All return 0, -FI_EOPNOTSUPP for an unsupported op/datatype/kind, or
+ * -FI_EINVAL for a NULL buffer the op needs (count 0 touches nothing). */
+
+/* The count fi_query_atomic reports: elements per call a provider can
+ * promise by default (it may report less, e.g. capped by inject_size). */
+#define WEFT_ATOMIC_MAX_BYTES 4096
+
+/* fi_query_atomic / fi_*atomicvalid helper: fills attr->size (bytes per
+ * element) and attr->count (WEFT_ATOMIC_MAX_BYTES / size). 0,
+ * -FI_EOPNOTSUPP, or -FI_EINVAL for a NULL attr. */
+int weft_atomic_query(enum fi_op op, enum fi_datatype dt,
+		      enum weft_atomic_kind kind, struct fi_atomic_attr *attr);
+/* Map fi_query_atomic flags (FI_FETCH_ATOMIC, FI_COMPARE_ATOMIC, neither)
+ * to a kind; -FI_EINVAL if both are set. Other bits are ignored. */
+int weft_atomic_kind_from_flags(uint64_t flags, enum weft_atomic_kind *kind);
 
 #endif

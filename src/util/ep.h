@@ -8,6 +8,7 @@
 #include <rdma/fabric.h>
 #include <rdma/fi_endpoint.h>
 #include <stdbool.h>
+#include <sys/uio.h>
 
 #include "util/av.h"
 #include "util/cntr.h"
@@ -47,12 +48,37 @@ struct weft_ep {
 	bool enabled;
 	struct weft_lock lock; /* the endpoint's data-path lock; kind chosen
 				  from threading at init */
+
+	/* Limits from the info, for the provider's argument checks
+	 * (weft_ep_check_tx/rx). 0 means "no limit stated". */
+	size_t max_msg_size;
+	size_t inject_size;
+	size_t tx_iov_limit, rx_iov_limit;
+	uint64_t rx_mode;     /* rx_attr->mode: FI_BUFFERED_RECV enables the
+				 FI_OPT_BUFFERED_* options */
+	/* fi_setopt/fi_getopt values (FI_OPT_ENDPOINT level). */
+	size_t min_multi_recv;  /* default WEFT_EP_MIN_MULTI_RECV */
+	size_t buffered_limit, buffered_min;
+	size_t cm_data_size;    /* set by providers with FI_EP_MSG */
 };
+
+#define WEFT_EP_MIN_MULTI_RECV 64
 
 static inline struct weft_ep *weft_ep_of(struct fid_ep *e)
 {
 	return weft_container_of(e, struct weft_ep, ep_fid);
 }
+
+/* Whether an endpoint's own data-path lock must be a real mutex at this
+ * threading level. FI_THREAD_SAFE, FI_THREAD_FID and FI_THREAD_UNSPEC
+ * (stored as SAFE by the domain) need it; FI_THREAD_DOMAIN, _COMPLETION and
+ * _ENDPOINT make the application serialise all calls on one endpoint.
+ * Objects shared between endpoints (CQs, counters, the domain) follow
+ * weft_threading_needs_lock in cq.h instead. A provider that runs its own
+ * progress thread (FI_PROGRESS_AUTO done by a thread rather than inside
+ * the application's calls) races with the application at every level and
+ * must enable its locks whatever this answers. */
+bool weft_ep_needs_lock(enum fi_threading threading);
 
 /* Validates info (ep_type, caps against the domain's), sets defaults. */
 int weft_ep_init(struct weft_ep *ep, struct weft_domain *dom,
@@ -95,6 +121,41 @@ int weft_ep_rx_complete(struct weft_ep *ep, void *context, uint64_t op_flags,
 int weft_ep_rx_error(struct weft_ep *ep, void *context, uint64_t op_flags,
 		     int err, int prov_errno, void *buf, size_t len, size_t olen,
 		     uint64_t data, uint64_t tag);
+
+/* Argument checks every provider's data path makes the same way:
+ * -FI_EINVAL for a NULL iov array with count > 0 or a NULL base with a
+ * nonzero length, -FI_EINVAL for count > the iov limit, -FI_EMSGSIZE when
+ * the total exceeds max_msg_size. On success *total holds the byte count.
+ * Cheap: a loop over count entries, no calls. */
+int weft_ep_check_iov(const struct iovec *iov, size_t count, size_t iov_limit,
+		      size_t max_msg_size, size_t *total);
+
+/* Bump the counter bound for kind, if any (fi_inject and remote RMA events
+ * update counters without a CQ entry). */
+void weft_ep_cntr_inc(struct weft_ep *ep, enum weft_cntr_kind kind);
+/* Which counter an operation's completion flags select: transmit side
+ * FI_READ -> READ, FI_WRITE -> WRITE, else SEND; receive side
+ * FI_REMOTE_READ -> REMOTE_READ, FI_REMOTE_WRITE -> REMOTE_WRITE, else RECV. */
+enum weft_cntr_kind weft_ep_tx_cntr_kind(uint64_t op_flags);
+enum weft_cntr_kind weft_ep_rx_cntr_kind(uint64_t op_flags);
+
+/* Ready tables set by weft_ep_init so that no slot is ever NULL; the
+ * provider replaces what it implements (usually fid.ops->close and the
+ * msg/tagged/cm tables).
+ * - weft_ep_fi_ops: close = weft_ep_close (weft_ep_fini + free: only for an
+ *   endpoint that owns nothing else), bind = weft_ep_bind, control =
+ *   weft_ep_control, the rest -FI_ENOSYS.
+ * - weft_ep_ops_default: cancel, tx_ctx, rx_ctx, rx/tx_size_left stubs,
+ *   getopt/setopt = weft_ep_getopt/setopt. */
+extern struct fi_ops weft_ep_fi_ops;
+extern struct fi_ops_ep weft_ep_ops_default;
+int weft_ep_close(struct fid *fid);
+ssize_t weft_ep_cancel_none(fid_t fid, void *context);
+int weft_ep_tx_ctx_none(struct fid_ep *sep, int index, struct fi_tx_attr *attr,
+			struct fid_ep **tx_ep, void *context);
+int weft_ep_rx_ctx_none(struct fid_ep *sep, int index, struct fi_rx_attr *attr,
+			struct fid_ep **rx_ep, void *context);
+ssize_t weft_ep_size_left_none(struct fid_ep *ep);
 
 /* Stubs of the right type for ops a provider does not implement: each
  * returns -FI_ENOSYS. Every ops table slot is either real or one of these. */

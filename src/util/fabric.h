@@ -7,6 +7,7 @@
 #include <rdma/fi_domain.h>
 #include <rdma/fi_eq.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "core/prov.h"
 #include "lib/list.h"
@@ -30,6 +31,39 @@ int weft_fabric_init(struct weft_fabric *fab, const struct weft_prov_desc *desc,
 		     struct fi_ops_fabric *ops);
 int weft_fabric_fini(struct weft_fabric *fab); /* -FI_EBUSY if ref > 0 */
 
+/* The fabric's struct fi_ops, set by weft_fabric_init: close runs
+ * weft_fabric_fini and then free()s the fabric, so a provider whose fabric
+ * is calloc'ed with struct weft_fabric first can keep it; bind, control,
+ * ops_open, tostr, ops_set answer -FI_ENOSYS. */
+extern struct fi_ops weft_fabric_fi_ops;
+int weft_fabric_close(struct fid *fid);
+
+/* fi_ops_fabric slots a provider can use as is. eq_open is weft_eq_open
+ * (util/eq.h). fi_trywait: dispatches on each fid's class to the CQ,
+ * counter or EQ trywait; -FI_EAGAIN as soon as one has something to
+ * read, -FI_EINVAL for a fid that is not a queue of this fabric. */
+int weft_fabric_trywait(struct fid_fabric *fabric, struct fid **fids,
+			int count);
+int weft_fabric_wait_open_none(struct fid_fabric *fabric,
+			       struct fi_wait_attr *attr,
+			       struct fid_wait **waitset);
+int weft_fabric_passive_ep_none(struct fid_fabric *fabric,
+				struct fi_info *info, struct fid_pep **pep,
+				void *context);
+int weft_fabric_domain2_none(struct fid_fabric *fabric, struct fi_info *info,
+			     struct fid_domain **dom, uint64_t flags,
+			     void *context);
+
+/* struct fi_ops slots for any object that has nothing to say: each answers
+ * -FI_ENOSYS (tostr writes nothing). */
+int weft_fid_bind_none(struct fid *fid, struct fid *bfid, uint64_t flags);
+int weft_fid_control_none(struct fid *fid, int command, void *arg);
+int weft_fid_ops_open_none(struct fid *fid, const char *name, uint64_t flags,
+			   void **ops, void *context);
+int weft_fid_tostr_none(const struct fid *fid, char *buf, size_t len);
+int weft_fid_ops_set_none(struct fid *fid, const char *name, uint64_t flags,
+			  void *ops, void *context);
+
 static inline struct weft_fabric *weft_fabric_of(struct fid_fabric *f)
 {
 	return weft_container_of(f, struct weft_fabric, fabric_fid);
@@ -45,6 +79,7 @@ struct weft_domain {
 	struct weft_lock lock;        /* protects mr_map and lists below */
 	struct weft_mr_map mr_map;
 	struct weft_eq *eq;           /* bound with fi_domain_bind, may be NULL */
+	uint64_t eq_flags;            /* bind flags of eq: FI_REG_MR = async MRs */
 	atomic_int ref;               /* eps, cqs, cntrs, avs, mrs open in it */
 };
 
@@ -67,5 +102,45 @@ int weft_domain_bind(struct fid *fid, struct fid *bfid, uint64_t flags);
 int weft_domain_query_atomic(struct fid_domain *domain,
 			     enum fi_datatype datatype, enum fi_op op,
 			     struct fi_atomic_attr *attr, uint64_t flags);
+
+/* Ready tables, set by weft_domain_init as defaults so no slot is ever
+ * NULL; a provider replaces what it implements.
+ * - weft_domain_fi_ops: close = weft_domain_close (weft_domain_fini, then
+ *   free() of the domain: usable when the provider's domain is calloc'ed
+ *   with struct weft_domain first and owns nothing else), bind =
+ *   weft_domain_bind, the rest -FI_ENOSYS.
+ * - weft_domain_mr_ops: weft_mr_reg / weft_mr_regv / weft_mr_regattr.
+ * - weft_domain_ops_default: av_open, cq_open, cntr_open from util,
+ *   query_atomic = weft_domain_query_atomic, everything else (endpoint
+ *   included) -FI_ENOSYS through the *_none functions below. */
+extern struct fi_ops weft_domain_fi_ops;
+extern struct fi_ops_mr weft_domain_mr_ops;
+extern struct fi_ops_domain weft_domain_ops_default;
+int weft_domain_close(struct fid *fid);
+
+int weft_domain_endpoint_none(struct fid_domain *domain, struct fi_info *info,
+			      struct fid_ep **ep, void *context);
+int weft_domain_scalable_ep_none(struct fid_domain *domain,
+				 struct fi_info *info, struct fid_ep **sep,
+				 void *context);
+int weft_domain_poll_open_none(struct fid_domain *domain,
+			       struct fi_poll_attr *attr,
+			       struct fid_poll **pollset);
+int weft_domain_stx_ctx_none(struct fid_domain *domain,
+			     struct fi_tx_attr *attr, struct fid_stx **stx,
+			     void *context);
+int weft_domain_srx_ctx_none(struct fid_domain *domain,
+			     struct fi_rx_attr *attr, struct fid_ep **rx_ep,
+			     void *context);
+int weft_domain_query_atomic_none(struct fid_domain *domain,
+				  enum fi_datatype datatype, enum fi_op op,
+				  struct fi_atomic_attr *attr, uint64_t flags);
+int weft_domain_query_collective_none(struct fid_domain *domain,
+				      enum fi_collective_op coll,
+				      struct fi_collective_attr *attr,
+				      uint64_t flags);
+int weft_domain_endpoint2_none(struct fid_domain *domain, struct fi_info *info,
+			       struct fid_ep **ep, uint64_t flags,
+			       void *context);
 
 #endif
