@@ -83,7 +83,8 @@ static int getinfo_one(const struct weft_prov_desc *d,
 	if (d->fixup)
 		ret = d->fixup(version, node, service, flags, hints, m, &last);
 	else if (is_sockaddr_format(m->addr_format))
-		ret = weft_info_resolve_sockaddr(node, service, flags, hints, m);
+		ret = weft_info_resolve_sockaddr(node, service, flags, hints,
+						 m);
 	if (ret) {
 		/* On failure the hook owns nothing: the chain from m is
 		 * ours to free. */
@@ -122,9 +123,9 @@ int weft_getinfo_descs(const struct weft_prov_desc *const *descs, size_t n,
 		const struct weft_prov_desc *d = descs[i];
 
 		if (flags & FI_PROV_ATTR_ONLY) {
-			const char *want = hints && hints->fabric_attr
-						   ? hints->fabric_attr->prov_name
-						   : NULL;
+			const struct fi_fabric_attr *fa =
+				hints ? hints->fabric_attr : NULL;
+			const char *want = fa ? fa->prov_name : NULL;
 
 			if (want && !weft_prov_name_match(want, d->prov->name,
 							  NULL))
@@ -157,8 +158,13 @@ int weft_getinfo_descs(const struct weft_prov_desc *const *descs, size_t n,
 			}
 		}
 	}
-	if (!list)
+	if (!list) {
+		/* fi_getinfo(3) promises info = NULL with -FI_ENODATA (the
+		 * one output written on failure). */
+		if (!first_err)
+			*info = NULL;
 		return first_err ? first_err : -FI_ENODATA;
+	}
 	*info = list;
 	return 0;
 err:

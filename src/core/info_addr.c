@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <rdma/fabric.h>
@@ -115,12 +116,77 @@ static int hint_addr_dup(uint32_t fmt, const void *addr, size_t len,
 	return 0;
 }
 
+/* A node given as an FI_ADDR_STR address (fi_getinfo(3)):
+ * "fi_sockaddr_in://10.0.0.1:7471", "fi_sockaddr_in6://[fe80::1]:7471",
+ * "fi_sockaddr://host:port?key=value". Splits it into host and port
+ * (either may come back empty) and checks that its format fits `fmt`.
+ * Returns 1 if node is not such a string, 0 when parsed, -FI_ENODATA for
+ * another format, -FI_EINVAL when malformed or too long. */
+static int split_addr_str(const char *node, uint32_t fmt, char *host,
+			  size_t host_len, char *port, size_t port_len)
+{
+	const char *sep = strstr(node, "://"), *p, *end, *colon = NULL;
+	size_t plen, hlen;
+	uint32_t str_fmt;
+
+	if (!sep)
+		return 1;
+	plen = (size_t)(sep - node);
+	if (plen == 14 && strncasecmp(node, "fi_sockaddr_in", plen) == 0)
+		str_fmt = FI_SOCKADDR_IN;
+	else if (plen == 15 && strncasecmp(node, "fi_sockaddr_in6", plen) == 0)
+		str_fmt = FI_SOCKADDR_IN6;
+	else if (plen == 11 && strncasecmp(node, "fi_sockaddr", plen) == 0)
+		str_fmt = FI_SOCKADDR;
+	else
+		return -FI_ENODATA;
+	if (str_fmt != fmt && str_fmt != FI_SOCKADDR && fmt != FI_SOCKADDR)
+		return -FI_ENODATA;
+
+	p = sep + 3;
+	end = p + strcspn(p, "/?"); /* fields and options do not matter */
+	if (*p == '[') { /* bracketed IPv6 literal */
+		const char *close = memchr(p, ']', (size_t)(end - p));
+
+		if (!close)
+			return -FI_EINVAL;
+		hlen = (size_t)(close - p - 1);
+		if (hlen >= host_len)
+			return -FI_EINVAL;
+		memcpy(host, p + 1, hlen);
+		host[hlen] = '\0';
+		if (close + 1 < end && close[1] != ':')
+			return -FI_EINVAL;
+		colon = close + 1 < end ? close + 1 : NULL;
+	} else {
+		for (const char *c = p; c < end; c++)
+			if (*c == ':')
+				colon = c;
+		hlen = (size_t)((colon ? colon : end) - p);
+		if (hlen >= host_len)
+			return -FI_EINVAL;
+		memcpy(host, p, hlen);
+		host[hlen] = '\0';
+	}
+	port[0] = '\0';
+	if (colon) {
+		size_t len = (size_t)(end - colon - 1);
+
+		if (len >= port_len)
+			return -FI_EINVAL;
+		memcpy(port, colon + 1, len);
+		port[len] = '\0';
+	}
+	return 0;
+}
+
 int weft_info_resolve_sockaddr(const char *node, const char *service,
 			       uint64_t flags, const struct fi_info *hints,
 			       struct fi_info *info)
 {
 	void *src = NULL, *dst = NULL;
 	size_t src_len = 0, dst_len = 0;
+	char host[256], port[64];
 	int family, given = node || service, ret = 0;
 
 	if (!info)
@@ -128,6 +194,21 @@ int weft_info_resolve_sockaddr(const char *node, const char *service,
 	family = format_family(info->addr_format);
 	if (family < 0)
 		return -FI_EINVAL;
+	if (node) {
+		ret = split_addr_str(node, info->addr_format, host,
+				     sizeof(host), port, sizeof(port));
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			/* The string carries the service itself. */
+			if (service)
+				return -FI_EINVAL;
+			node = host[0] ? host : NULL;
+			service = port[0] ? port : NULL;
+			given = node || service;
+		}
+		ret = 0;
+	}
 
 	if (given)
 		ret = resolve(node, service, flags, family,

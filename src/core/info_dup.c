@@ -7,6 +7,8 @@
  * fabric_attr->fabric) and nic->prov_attr, which are copied as pointers
  * and never freed here.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,9 +107,90 @@ static int nic_ops_open(struct fid *fid, const char *name, uint64_t flags,
 	return -FI_ENOSYS;
 }
 
+/* Appends to buf at *pos, keeping it NUL terminated; remembers overflow
+ * in *pos exceeding len. */
+static void nic_print(char *buf, size_t len, size_t *pos, const char *fmt,
+		      ...) __attribute__((format(printf, 4, 5)));
+static void nic_print(char *buf, size_t len, size_t *pos, const char *fmt,
+		      ...)
+{
+	va_list ap;
+	int n;
+
+	if (*pos >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
+	va_end(ap);
+	*pos += n > 0 ? (size_t)n : 0;
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "(null)";
+}
+
+/* fi_tostr(FI_TYPE_INFO) asks the nic to describe itself (heading
+ * included), indented like the rest of the fi_info text. */
 static int nic_tostr(const struct fid *fid, char *buf, size_t len)
 {
-	return -FI_ENOSYS;
+	const struct fid_nic *nic = (const struct fid_nic *)fid;
+	size_t pos = 0;
+
+	if (!buf || !len)
+		return -FI_EINVAL;
+	buf[0] = '\0';
+	nic_print(buf, len, &pos, "    nic:\n");
+	if (nic->device_attr) {
+		const struct fi_device_attr *d = nic->device_attr;
+
+		nic_print(buf, len, &pos,
+			  "        fi_device_attr:\n"
+			  "            name: %s\n"
+			  "            device_id: %s\n"
+			  "            device_version: %s\n"
+			  "            vendor_id: %s\n"
+			  "            driver: %s\n"
+			  "            firmware: %s\n",
+			  nz(d->name), nz(d->device_id), nz(d->device_version),
+			  nz(d->vendor_id), nz(d->driver), nz(d->firmware));
+	}
+	if (nic->bus_attr) {
+		const struct fi_bus_attr *b = nic->bus_attr;
+
+		nic_print(buf, len, &pos,
+			  "        fi_bus_attr:\n"
+			  "            bus_type: %s\n",
+			  b->bus_type == FI_BUS_PCI ? "FI_BUS_PCI"
+						    : "FI_BUS_UNKNOWN");
+		if (b->bus_type == FI_BUS_PCI)
+			nic_print(buf, len, &pos,
+				  "            fi_pci_attr:\n"
+				  "                domain_id: %u\n"
+				  "                bus_id: %u\n"
+				  "                device_id: %u\n"
+				  "                function_id: %u\n",
+				  b->attr.pci.domain_id, b->attr.pci.bus_id,
+				  b->attr.pci.device_id,
+				  b->attr.pci.function_id);
+	}
+	if (nic->link_attr) {
+		const struct fi_link_attr *l = nic->link_attr;
+
+		nic_print(buf, len, &pos,
+			  "        fi_link_attr:\n"
+			  "            address: %s\n"
+			  "            mtu: %zu\n"
+			  "            speed: %zu\n"
+			  "            state: %s\n"
+			  "            network_type: %s\n",
+			  nz(l->address), l->mtu, l->speed,
+			  l->state == FI_LINK_UP	? "FI_LINK_UP"
+			  : l->state == FI_LINK_DOWN	? "FI_LINK_DOWN"
+							: "FI_LINK_UNKNOWN",
+			  nz(l->network_type));
+	}
+	return pos < len ? 0 : -FI_ETOOSMALL;
 }
 
 static int nic_ops_set(struct fid *fid, const char *name, uint64_t flags,

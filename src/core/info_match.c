@@ -12,7 +12,8 @@
  *    except queue depths (tx/rx size), which return the requested depth so
  *    a provider can size its queues to what the application asked.
  *  - Bit sets (caps, msg/comp order, op_flags, mem_tag_format): the hint
- *    must be a subset of the template.
+ *    must be a subset of the template. weft: FI_COMPLETION in op_flags
+ *    (completions by default, what every endpoint does) needs no listing.
  *  - Enumerations (threading, progress, resource management, av type) are
  *    ordered by what they demand of the provider; see each helper. The
  *    requested value is returned when the provider can serve it.
@@ -212,7 +213,8 @@ static int match_mr_mode(uint32_t version, const struct fi_info *tmpl,
 	int rest = req & ~FI_MR_LOCAL;
 	int can_scalable = (prov & FI_MR_SCALABLE) || rest == 0;
 	int can_basic = (prov & FI_MR_BASIC) ||
-			(!(rest & ~WEFT_MR_BASIC_MAP) && (rest & FI_MR_VIRT_ADDR));
+			(!(rest & ~WEFT_MR_BASIC_MAP) &&
+			 (rest & FI_MR_VIRT_ADDR));
 	int app_local = !hints || (hints->mode & FI_LOCAL_MR);
 	int user;
 
@@ -285,12 +287,15 @@ static uint64_t app_ctx_mode(const struct fi_info *hints, uint64_t ctx_mode)
 	return ctx_mode ? ctx_mode : hints->mode;
 }
 
+/* A template without context caps offers, on each context, the
+ * endpoint's caps that apply to that direction. */
 static int match_tx(uint32_t version, const struct fi_tx_attr *prov,
-		    const struct fi_info *hints, uint64_t info_req,
-		    struct fi_tx_attr *out)
+		    uint64_t tmpl_caps, const struct fi_info *hints,
+		    uint64_t info_req, struct fi_tx_attr *out)
 {
 	const struct fi_tx_attr *h = hints ? hints->tx_attr : NULL;
-	uint64_t prov_caps = caps_expand(prov->caps);
+	uint64_t prov_caps = caps_expand(
+		prov->caps ? prov->caps : tmpl_caps & ~WEFT_TX_IGNORED);
 	uint64_t app_mode = app_ctx_mode(hints, h ? h->mode : 0);
 	uint64_t req = info_req;
 
@@ -303,7 +308,7 @@ static int match_tx(uint32_t version, const struct fi_tx_attr *prov,
 			if (not_subset(req, prov_caps))
 				return -FI_ENODATA;
 		}
-		if (not_subset(h->op_flags, prov->op_flags) ||
+		if (not_subset(h->op_flags & ~FI_COMPLETION, prov->op_flags) ||
 		    not_subset(h->msg_order, prov->msg_order) ||
 		    not_subset(h->comp_order, prov->comp_order) ||
 		    over(h->inject_size, prov->inject_size) ||
@@ -321,11 +326,13 @@ static int match_tx(uint32_t version, const struct fi_tx_attr *prov,
 	return 0;
 }
 
-static int match_rx(const struct fi_rx_attr *prov, const struct fi_info *hints,
-		    uint64_t info_req, struct fi_rx_attr *out)
+static int match_rx(const struct fi_rx_attr *prov, uint64_t tmpl_caps,
+		    const struct fi_info *hints, uint64_t info_req,
+		    struct fi_rx_attr *out)
 {
 	const struct fi_rx_attr *h = hints ? hints->rx_attr : NULL;
-	uint64_t prov_caps = caps_expand(prov->caps);
+	uint64_t prov_caps = caps_expand(
+		prov->caps ? prov->caps : tmpl_caps & ~WEFT_RX_IGNORED);
 	uint64_t app_mode = app_ctx_mode(hints, h ? h->mode : 0);
 	uint64_t req = info_req;
 
@@ -338,7 +345,7 @@ static int match_rx(const struct fi_rx_attr *prov, const struct fi_info *hints,
 			if (not_subset(req, prov_caps))
 				return -FI_ENODATA;
 		}
-		if (not_subset(h->op_flags, prov->op_flags) ||
+		if (not_subset(h->op_flags & ~FI_COMPLETION, prov->op_flags) ||
 		    not_subset(h->msg_order, prov->msg_order) ||
 		    not_subset(h->comp_order, prov->comp_order) ||
 		    over(h->total_buffered_recv, prov->total_buffered_recv) ||
@@ -585,11 +592,11 @@ int weft_info_match(uint32_t version, const struct fi_provider *prov,
 	info->caps = caps_narrow(prov_caps, req);
 	info->mode = tmpl->mode & ~FI_LOCAL_MR;
 
-	ret = match_tx(version, tmpl->tx_attr ? tmpl->tx_attr : &no_tx, hints,
-		       req, info->tx_attr);
+	ret = match_tx(version, tmpl->tx_attr ? tmpl->tx_attr : &no_tx,
+		       tmpl->caps, hints, req, info->tx_attr);
 	if (!ret)
-		ret = match_rx(tmpl->rx_attr ? tmpl->rx_attr : &no_rx, hints,
-			       req, info->rx_attr);
+		ret = match_rx(tmpl->rx_attr ? tmpl->rx_attr : &no_rx,
+			       tmpl->caps, hints, req, info->rx_attr);
 	if (!ret)
 		ret = match_ep(version, tmpl, hints, info->ep_attr);
 	if (!ret && !tmpl->domain_attr) {

@@ -141,6 +141,40 @@ int main(void)
 	fi_freeinfo(info);
 	fi_freeinfo(hints);
 
+	/* FI_ADDR_STR addresses as the node. */
+	info = info_fmt(FI_SOCKADDR_IN);
+	CHECK_OK(weft_info_resolve_sockaddr("fi_sockaddr_in://127.0.0.3:6000",
+					    NULL, 0, NULL, info));
+	check_in(info->dest_addr, info->dest_addrlen, "127.0.0.3", 6000);
+	CHECK_OK(weft_info_resolve_sockaddr(
+		"fi_sockaddr://127.0.0.4:6001?qos=3", NULL, FI_SOURCE, NULL,
+		info));
+	check_in(info->src_addr, info->src_addrlen, "127.0.0.4", 6001);
+	CHECK_RET(weft_info_resolve_sockaddr("fi_sockaddr_in://127.0.0.3:6000",
+					     "6000", 0, NULL, info),
+		  -FI_EINVAL);
+	CHECK_RET(weft_info_resolve_sockaddr("fi_sockaddr_in6://[::1]:6000",
+					     NULL, 0, NULL, info),
+		  -FI_ENODATA);
+	CHECK_RET(weft_info_resolve_sockaddr("fi_addr_psmx2://1234", NULL, 0,
+					     NULL, info),
+		  -FI_ENODATA);
+	fi_freeinfo(info);
+	info = info_fmt(FI_SOCKADDR_IN6);
+	CHECK_OK(weft_info_resolve_sockaddr("fi_sockaddr_in6://[::1]:6002/x",
+					    NULL, 0, NULL, info));
+	{
+		const struct sockaddr_in6 *s6 = info->dest_addr;
+
+		CHECK(s6 && s6->sin6_family == AF_INET6);
+		CHECK(ntohs(s6->sin6_port) == 6002);
+		CHECK(IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr));
+	}
+	CHECK_RET(weft_info_resolve_sockaddr("fi_sockaddr_in6://[::1", NULL, 0,
+					     NULL, info),
+		  -FI_EINVAL);
+	fi_freeinfo(info);
+
 	/* Not a socket address format. */
 	info = info_fmt(FI_ADDR_STR);
 	CHECK_RET(weft_info_resolve_sockaddr("x", NULL, 0, NULL, info),

@@ -153,6 +153,25 @@ int main(void)
 	CHECK(list && !list->tx_attr && !list->domain_attr && !list->nic);
 	fi_freeinfo(list);
 
+	/* The nic describes itself for fi_tostr. */
+	{
+		char buf[1024], tiny[16];
+
+		a = full_info();
+		CHECK_OK(a->nic->fid.ops->tostr(&a->nic->fid, buf,
+						sizeof(buf)));
+		CHECK(strstr(buf, "nic:") && strstr(buf, "name: dev"));
+		CHECK(strstr(buf, "bus_id: 7") && strstr(buf, "mtu: 1500"));
+		CHECK(strstr(buf, "network_type: Ethernet"));
+		CHECK_RET(a->nic->fid.ops->tostr(&a->nic->fid, tiny,
+						 sizeof(tiny)),
+			  -FI_ETOOSMALL);
+		CHECK(strlen(tiny) < sizeof(tiny));
+		CHECK_RET(a->nic->fid.ops->bind(&a->nic->fid, NULL, 0),
+			  -FI_ENOSYS);
+		fi_freeinfo(a);
+	}
+
 	/* An application may fi_close the nic before freeing the info. */
 	a = full_info();
 	nic = a->nic;

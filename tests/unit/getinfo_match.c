@@ -200,6 +200,19 @@ static void test_caps(void)
 	CHECK_OK(match(V(17), h, &got));
 	CHECK(got->tx_attr->caps == (FI_MSG | FI_SEND));
 	fi_freeinfo(got);
+
+	/* A template without context caps: each context gets the endpoint's
+	 * caps for its direction. */
+	t_tx.caps = 0;
+	t_rx.caps = 0;
+	h->tx_attr->caps = 0;
+	h->caps = FI_MSG;
+	CHECK_OK(match(V(17), h, &got));
+	CHECK(got->tx_attr->caps ==
+	      (FI_MSG | FI_SEND | FI_LOCAL_COMM | FI_REMOTE_COMM));
+	CHECK(got->rx_attr->caps == (FI_MSG | FI_RECV | FI_MULTI_RECV |
+				     FI_LOCAL_COMM | FI_REMOTE_COMM));
+	fi_freeinfo(got);
 	fi_freeinfo(h);
 }
 
@@ -402,9 +415,9 @@ static void test_limits(void)
 	h->rx_attr->comp_order = 0;
 	h->tx_attr->op_flags = FI_INJECT_COMPLETE;
 	expect_nomatch(V(17), h);
-	h->tx_attr->op_flags = FI_DELIVERY_COMPLETE;
+	h->tx_attr->op_flags = FI_DELIVERY_COMPLETE | FI_COMPLETION;
 	CHECK_OK(match(V(17), h, &got));
-	CHECK(got->tx_attr->op_flags == FI_DELIVERY_COMPLETE);
+	CHECK(got->tx_attr->op_flags == (FI_DELIVERY_COMPLETE | FI_COMPLETION));
 	fi_freeinfo(got);
 	h->tx_attr->op_flags = 0;
 
@@ -455,7 +468,8 @@ static void test_limits(void)
 	expect_nomatch(V(17), h);
 	h->domain_attr->max_ep_rx_ctx = 0;
 	CHECK_OK(match(V(17), h, &got));
-	CHECK(got->domain_attr->cq_cnt == 16 && got->domain_attr->cq_data_size == 8);
+	CHECK(got->domain_attr->cq_cnt == 16);
+	CHECK(got->domain_attr->cq_data_size == 8);
 	fi_freeinfo(got);
 	fi_freeinfo(h);
 }

@@ -124,7 +124,9 @@ static void test_list(void)
 	fi_freeinfo(info);
 	free(hints->domain_attr->name);
 	hints->domain_attr->name = strdup("if9");
+	info = (struct fi_info *)0x1;
 	CHECK_RET(run(NULL, NULL, 0, hints, &info), -FI_ENODATA);
+	CHECK(info == NULL);
 	free(hints->domain_attr->name);
 	hints->domain_attr->name = NULL;
 
