@@ -110,7 +110,7 @@ static struct av_slot *slot_used(struct weft_av *av, fi_addr_t fi_addr)
 {
 	struct av_slot *s;
 
-	if (fi_addr == FI_ADDR_NOTAVAIL)
+	if (!av || fi_addr == FI_ADDR_NOTAVAIL)
 		return NULL;
 	s = slot_get(av, fi_addr & av->index_mask);
 	if (!s || atomic_load_explicit(&s->state, memory_order_acquire) !=
@@ -124,6 +124,17 @@ const void *weft_av_addr(struct weft_av *av, fi_addr_t fi_addr)
 	struct av_slot *s = slot_used(av, fi_addr);
 
 	return s ? s->addr : NULL;
+}
+
+const void *weft_av_addr_len(struct weft_av *av, fi_addr_t fi_addr,
+			     size_t *len)
+{
+	struct av_slot *s = slot_used(av, fi_addr);
+
+	if (!s)
+		return NULL;
+	*len = s->len;
+	return s->addr;
 }
 
 fi_addr_t weft_av_report_addr(struct weft_av *av, fi_addr_t fi_addr)
@@ -472,7 +483,9 @@ static int av_lookup(struct fid_av *av_fid, fi_addr_t fi_addr, void *addr,
 		ret = -FI_EINVAL;
 	} else {
 		/* fi_av(3): truncate to the buffer, report the full size. */
-		memcpy(addr, s->addr, *addrlen < s->len ? *addrlen : s->len);
+		if (*addrlen)
+			memcpy(addr, s->addr,
+			       *addrlen < s->len ? *addrlen : s->len);
 		*addrlen = s->len;
 	}
 	weft_lock_release(&av->lock);
@@ -598,26 +611,25 @@ static int av_insertsvc(struct fid_av *av_fid, const char *node,
 	return av_insert(av_fid, packed, 1, fi_addr, flags, context);
 }
 
-/* Numeric node i steps after `node`: IPv4/IPv6 literals count up as
- * integers; names need a numeric suffix, which keeps its width
- * ("node07" -> "node08"). */
-static int sym_node(const struct weft_av *av, const char *node, size_t step,
-		    const char *service, struct sockaddr_storage *ss)
+int weft_av_sym_node_name(const char *node, size_t step, char *out,
+			  size_t outlen)
 {
 	struct in_addr a4;
 	struct in6_addr a6;
-	char name[NI_MAXHOST];
-	size_t len = strlen(node), digits = 0;
+	size_t len, digits = 0;
 	unsigned long long num;
+	int n;
 
+	if (!node || !out || !outlen)
+		return -FI_EINVAL;
+	len = strlen(node);
 	if (inet_pton(AF_INET, node, &a4) == 1) {
 		uint64_t v = ntohl(a4.s_addr) + (uint64_t)step;
 		if (v > UINT32_MAX)
 			return -FI_EINVAL;
 		a4.s_addr = htonl((uint32_t)v);
-		if (!inet_ntop(AF_INET, &a4, name, sizeof(name)))
-			return -FI_EINVAL;
-		return resolve(av, name, service, ss);
+		return inet_ntop(AF_INET, &a4, out, (socklen_t)outlen) ?
+			       0 : -FI_ETOOSMALL;
 	}
 	if (inet_pton(AF_INET6, node, &a6) == 1) {
 		/* Add step to the address as a 128-bit big-endian number. */
@@ -629,21 +641,30 @@ static int sym_node(const struct weft_av *av, const char *node, size_t step,
 		}
 		if (carry)
 			return -FI_EINVAL;
-		if (!inet_ntop(AF_INET6, &a6, name, sizeof(name)))
-			return -FI_EINVAL;
-		return resolve(av, name, service, ss);
+		return inet_ntop(AF_INET6, &a6, out, (socklen_t)outlen) ?
+			       0 : -FI_ETOOSMALL;
 	}
-	if (step == 0)
-		return resolve(av, node, service, ss);
+	if (step == 0) {
+		n = snprintf(out, outlen, "%s", node);
+		return n >= 0 && (size_t)n < outlen ? 0 : -FI_ETOOSMALL;
+	}
 	while (digits < len && isdigit((unsigned char)node[len - 1 - digits]))
 		digits++;
 	if (!digits || digits > 18)
 		return -FI_EINVAL;
 	num = strtoull(node + len - digits, NULL, 10);
-	if (snprintf(name, sizeof(name), "%.*s%0*llu", (int)(len - digits),
-		     node, (int)digits, num + step) >= (int)sizeof(name))
-		return -FI_EINVAL;
-	return resolve(av, name, service, ss);
+	n = snprintf(out, outlen, "%.*s%0*llu", (int)(len - digits), node,
+		     (int)digits, num + step);
+	return n >= 0 && (size_t)n < outlen ? 0 : -FI_ETOOSMALL;
+}
+
+static int sym_node(const struct weft_av *av, const char *node, size_t step,
+		    const char *service, struct sockaddr_storage *ss)
+{
+	char name[NI_MAXHOST];
+	int ret = weft_av_sym_node_name(node, step, name, sizeof(name));
+
+	return ret ? ret : resolve(av, name, service, ss);
 }
 
 static int av_insertsym(struct fid_av *av_fid, const char *node,
@@ -806,7 +827,8 @@ int weft_av_open(struct fid_domain *domain, struct fi_av_attr *attr,
 	size_t hint;
 	int ret;
 
-	if (!domain || !attr || !av_out)
+	if (!domain || domain->fid.fclass != FI_CLASS_DOMAIN || !attr ||
+	    !av_out)
 		return -FI_EINVAL;
 	dom = weft_domain_of(domain);
 	if (attr->flags & ~(FI_EVENT | FI_READ | FI_SYMMETRIC | FI_AV_USER_ID))
@@ -841,7 +863,9 @@ int weft_av_open(struct fid_domain *domain, struct fi_av_attr *attr,
 	av->addrlen = format_addrlen(fmt);
 	av->flags = attr->flags;
 	av->stride = (sizeof(struct av_slot) + av->addrlen + 7) & ~(size_t)7;
-	hint = attr->count;
+	/* count is only a hint: size for it, up to a point, then grow. */
+	hint = attr->count < ((size_t)1 << AV_MAX_SHIFT) ?
+		       attr->count : ((size_t)1 << AV_MAX_SHIFT);
 	av->base_shift = AV_MIN_SHIFT;
 	while (av->base_shift < AV_MAX_SHIFT &&
 	       ((size_t)1 << av->base_shift) < hint)

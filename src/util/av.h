@@ -86,6 +86,11 @@ int weft_av_open(struct fid_domain *domain, struct fi_av_attr *attr,
  * removed and the slot reused, which fi_av(3) makes the application's
  * problem). */
 const void *weft_av_addr(struct weft_av *av, fi_addr_t fi_addr);
+/* The same, also giving the entry's length (sizeof the sockaddr of its
+ * family, or the string length + 1 for FI_ADDR_STR); *len is written only
+ * when the result is not NULL. */
+const void *weft_av_addr_len(struct weft_av *av, fi_addr_t fi_addr,
+			     size_t *len);
 /* Reverse lookup for FI_SOURCE: FI_ADDR_NOTAVAIL when unknown. Takes
  * av->lock; allocation-free. addrlen is the size of addr (a sockaddr_in or
  * sockaddr_in6 for sockaddr formats, the string for FI_ADDR_STR, whose
@@ -94,6 +99,14 @@ fi_addr_t weft_av_reverse(struct weft_av *av, const void *addr, size_t addrlen);
 /* What a completion reports as the source of fi_addr: the user id given
  * with FI_AV_USER_ID at insert time, or fi_addr itself. Lock-free. */
 fi_addr_t weft_av_report_addr(struct weft_av *av, fi_addr_t fi_addr);
+
+/* fi_av_insertsym's node naming: the name `step` nodes after `node`.
+ * IPv4/IPv6 literals count up as integers (carrying across octets); other
+ * names need a numeric suffix, which keeps its width ("node07" + 1 ->
+ * "node08", "n9" + 1 -> "n10"). step 0 is node itself. 0, -FI_EINVAL (no
+ * suffix, past the top of the address space) or -FI_ETOOSMALL. */
+int weft_av_sym_node_name(const char *node, size_t step, char *out,
+			  size_t outlen);
 
 /* The receive-context index fi_rx_addr() put into fi_addr. */
 static inline unsigned weft_av_rx_index(const struct weft_av *av,

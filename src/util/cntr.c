@@ -50,8 +50,8 @@ int weft_cntr_trywait(struct weft_cntr *cntr)
 	if (!weft_wait_has_fd(&cntr->wait))
 		return -FI_EINVAL;
 	atomic_store(&cntr->wait.exported, true);
+	weft_wait_clear(&cntr->wait); /* before progress and look: wait.h */
 	weft_progress_set_run(&cntr->progress);
-	weft_wait_clear(&cntr->wait); /* before looking: see wait.h */
 	v = atomic_load(&cntr->value);
 	e = atomic_load(&cntr->err);
 	changed = v != atomic_load_explicit(&cntr->seen_value,
@@ -177,7 +177,6 @@ static int weft_cntr_close(struct fid *fid)
 		return -FI_EBUSY;
 	weft_progress_set_fini(&cntr->progress);
 	weft_wait_fini(&cntr->wait);
-	weft_lock_destroy(&cntr->lock);
 	atomic_fetch_sub(&cntr->domain->ref, 1);
 	free(cntr);
 	return 0;
@@ -278,13 +277,9 @@ int weft_cntr_open(struct fid_domain *domain_fid, struct fi_cntr_attr *attr,
 	if (!cntr)
 		return -FI_ENOMEM;
 	locked = weft_threading_needs_lock(domain->threading);
-	if (weft_lock_init(&cntr->lock, locked)) {
-		ret = -FI_ENOMEM;
-		goto err_free;
-	}
 	ret = weft_wait_init(&cntr->wait, attr->wait_obj);
 	if (ret)
-		goto err_destroy_lock;
+		goto err_free;
 	ret = weft_progress_set_init(&cntr->progress, locked, &cntr->wait);
 	if (ret)
 		goto err_fini_wait;
@@ -305,8 +300,6 @@ int weft_cntr_open(struct fid_domain *domain_fid, struct fi_cntr_attr *attr,
 
 err_fini_wait:
 	weft_wait_fini(&cntr->wait);
-err_destroy_lock:
-	weft_lock_destroy(&cntr->lock);
 err_free:
 	free(cntr);
 	return ret;

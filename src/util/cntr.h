@@ -29,7 +29,6 @@ struct weft_cntr {
 	_Atomic uint64_t seen_value, seen_err;
 	uint64_t ops_flags;       /* FI_GETOPSFLAG / FI_SETOPSFLAG */
 	struct weft_wait wait;
-	struct weft_lock lock;    /* kept for providers; the values need none */
 	struct weft_progress_set progress;
 	atomic_int ref;           /* endpoints / MRs bound */
 };

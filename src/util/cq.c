@@ -11,6 +11,7 @@
 #include "util/cq.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,10 +388,10 @@ int weft_cq_trywait(struct weft_cq *cq)
 		return -FI_EINVAL;
 	/* The caller is about to sleep on the fd itself. */
 	atomic_store(&cq->wait.exported, true);
-	weft_progress_set_run(&cq->progress);
-	/* Clear before looking (wait.h): an entry written after our look
-	 * signals the fd again. */
+	/* Clear, then progress, then look (wait.h): an entry written or a
+	 * datagram arriving after the clear signals the fd again. */
 	weft_wait_clear(&cq->wait);
+	weft_progress_set_run(&cq->progress);
 	weft_lock_acquire(&cq->lock);
 	ready = weft_cq_ready(cq);
 	weft_lock_release(&cq->lock);
@@ -443,6 +444,13 @@ static ssize_t weft_cq_readerr(struct fid_cq *cq_fid,
 	weft_lock_release(&cq->lock);
 	free(old); /* the previous error's data was valid until now */
 
+	/* Applications built for API < 1.5 pass a struct that ends at
+	 * err_data: fill only that much, err_data pointing at our copy. */
+	if (weft_api_before_1_5(cq->domain->fabric)) {
+		memcpy(buf, &err->entry,
+		       offsetof(struct fi_cq_err_entry, err_data_size));
+		return 1;
+	}
 	/* fi_cq(3), API >= 1.5: a buffer of err_data_size > 0 gets a copy
 	 * and the size copied; otherwise err_data points at our copy, valid
 	 * until the next readerr on this CQ. */
@@ -777,6 +785,13 @@ err_free_ring:
 err_free_cq:
 	free(cq);
 	return ret;
+}
+
+bool weft_api_before_1_5(const struct weft_fabric *fabric)
+{
+	uint32_t v = fabric ? fabric->fabric_fid.api_version : 0;
+
+	return v && v < FI_VERSION(1, 5);
 }
 
 /* ---- strerror shared by CQs and EQs ----------------------------------- */

@@ -6,10 +6,21 @@
  * go to an overflow list (allocated: the ring size is the contract; a
  * provider that honours FI_RM_ENABLED checks weft_cq_has_room() first).
  *
+ * Errors keep their place in the stream: fi_cq_read returns the entries
+ * written before the oldest queued error, then -FI_EAVAIL until
+ * fi_cq_readerr takes it.
+ *
  * Progress: endpoints bound to the CQ are kept in a progress set; every read
- * (fi_cq_read*, sread*, fi_trywait via the wait) first calls each bound
- * endpoint's progress function. This is manual progress as fi_domain(3)
- * defines it, and it is also what makes auto progress prompt.
+ * (fi_cq_read*, sread*, fi_trywait) first calls each bound endpoint's
+ * progress function. This is manual progress as fi_domain(3) defines it,
+ * and it is also what makes auto progress prompt. Blocking reads sleep on
+ * the wait fd (woken by writes, fi_cq_signal and the endpoints' fds) in
+ * slices of WEFT_PROGRESS_SLICE_MS while endpoints are bound.
+ *
+ * Locks: cq->lock (a mutex unless the threading level makes the
+ * application serialise the CQ with its endpoints) covers the ring,
+ * overflow and error lists; it is never held while calling progress or
+ * making a syscall. The progress set has its own rwlock (below).
  */
 #ifndef WEFT_UTIL_CQ_H
 #define WEFT_UTIL_CQ_H
@@ -120,6 +131,11 @@ bool weft_threading_needs_lock(enum fi_threading threading);
 /* fi_cq_strerror / fi_eq_strerror text: "<strerror or fi_strerror>
  * (prov_errno N)" into buf, or a thread-local buffer when buf is NULL. */
 const char *weft_strerror_prov(int prov_errno, char *buf, size_t len);
+
+/* Whether the application opened the fabric for an API before 1.5, whose
+ * fi_cq_err_entry / fi_eq_err_entry end at err_data (no err_data_size). */
+struct weft_fabric;
+bool weft_api_before_1_5(const struct weft_fabric *fabric);
 
 /* fi_ops_domain->cq_open, usable as is by every provider. */
 int weft_cq_open(struct fid_domain *domain, struct fi_cq_attr *attr,

@@ -31,16 +31,28 @@ static bool known_threading(enum fi_threading t)
 }
 
 /* Whether one of the provider's templates could have produced info: the
- * caps asked for are a subset of what some template offers. A provider
- * without templates (unit tests' fake ones) accepts everything. */
+ * caps asked for are a subset of what the template offers, and when the
+ * template fixes a domain name (a provider with one well-known domain),
+ * info names that one. Templates without a name (udp and tcp name a
+ * domain per interface at fi_getinfo time) accept any. A provider without
+ * templates (the unit tests' fake ones) accepts everything. */
 static bool info_fits_provider(const struct weft_prov_desc *desc,
 			       const struct fi_info *info)
 {
+	const char *name = info->domain_attr ? info->domain_attr->name : NULL;
+
 	if (!desc || !desc->infos || !desc->infos[0])
 		return true;
 	for (const struct fi_info *const *t = desc->infos; *t; t++) {
-		if ((info->caps & ~(*t)->caps) == 0)
-			return true;
+		const char *tname = (*t)->domain_attr ?
+					    (*t)->domain_attr->name :
+					    NULL;
+
+		if (info->caps & ~(*t)->caps)
+			continue;
+		if (name && tname && strcmp(name, tname))
+			continue;
+		return true;
 	}
 	return false;
 }
@@ -108,6 +120,9 @@ int weft_domain_init(struct weft_domain *dom, struct weft_fabric *fab,
 	ret = weft_mr_map_init(&dom->mr_map, dom->mr_mode, key_size);
 	if (ret)
 		goto err_destroy_lock;
+	/* The map expands the pre-1.5 FI_MR_BASIC / FI_MR_SCALABLE into mode
+	 * bits; providers read the domain's copy, so keep the same form. */
+	dom->mr_mode = dom->mr_map.mr_mode;
 	atomic_init(&dom->ref, 0);
 
 	dom->domain_fid.fid.fclass = FI_CLASS_DOMAIN;

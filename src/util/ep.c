@@ -49,14 +49,9 @@ static const uint64_t cntr_bind_flag[WEFT_CNTR_KINDS] = {
 
 bool weft_ep_needs_lock(enum fi_threading threading)
 {
-	switch (threading) {
-	case FI_THREAD_DOMAIN:
-	case FI_THREAD_COMPLETION:
-	case FI_THREAD_ENDPOINT:
-		return false;
-	default:
-		return true;
-	}
+	/* The same rule as for CQs and counters (see ep.h for why
+	 * FI_THREAD_ENDPOINT is not enough to go without). */
+	return weft_threading_needs_lock(threading);
 }
 
 static bool provider_has_ep_type(const struct weft_prov_desc *desc,

@@ -70,36 +70,63 @@ static inline struct weft_ep *weft_ep_of(struct fid_ep *e)
 }
 
 /* Whether an endpoint's own data-path lock must be a real mutex at this
- * threading level. FI_THREAD_SAFE, FI_THREAD_FID and FI_THREAD_UNSPEC
- * (stored as SAFE by the domain) need it; FI_THREAD_DOMAIN, _COMPLETION and
- * _ENDPOINT make the application serialise all calls on one endpoint.
- * Objects shared between endpoints (CQs, counters, the domain) follow
- * weft_threading_needs_lock in cq.h instead. A provider that runs its own
+ * threading level. In weft a CQ or counter read drives the progress of
+ * every endpoint bound to it, so the endpoint's state is touched by the
+ * thread reading the CQ as well as by the one posting on the endpoint.
+ * Only FI_THREAD_DOMAIN and FI_THREAD_COMPLETION make the application
+ * serialise those two; under FI_THREAD_ENDPOINT (one thread per endpoint,
+ * but CQs shared freely), FI_THREAD_FID, FI_THREAD_SAFE and UNSPEC they
+ * can run at once, so the lock is real. A provider that runs its own
  * progress thread (FI_PROGRESS_AUTO done by a thread rather than inside
  * the application's calls) races with the application at every level and
  * must enable its locks whatever this answers. */
 bool weft_ep_needs_lock(enum fi_threading threading);
 
-/* Validates info (ep_type, caps against the domain's), sets defaults. */
+/* Validates info and sets ep up (memset first: call before touching any
+ * weft_ep field). The type is info->ep_attr->type, or the domain's when
+ * UNSPEC; it must be the domain's and one the provider's templates offer.
+ * caps (the domain's when 0) must be a subset of the domain's. Copies op
+ * flags, msg order and limits from tx_attr/rx_attr/ep_attr, wait_fd = -1,
+ * lock kind from weft_ep_needs_lock, every ops pointer to a ready table
+ * (weft_ep_fi_ops, weft_ep_ops_default, weft_ops_*_none), bumps
+ * dom->ref. -FI_EINVAL (NULL arguments, progress NULL, type or caps that do
+ * not fit), -FI_ENOMEM. The provider sets wait_fd before any fi_ep_bind. */
 int weft_ep_init(struct weft_ep *ep, struct weft_domain *dom,
 		 const struct fi_info *info, weft_ep_progress_fn progress,
 		 void *context);
-/* Unbinds everything; -FI_EBUSY never: endpoints close unconditionally. */
+/* Unbinds everything (CQs, counters, EQ with one remove per binding, AV
+ * ref), drops dom->ref; never fails: endpoints close unconditionally. Call
+ * it before closing the fd in wait_fd (unbinding takes it out of the wait
+ * sets) and without holding ep->lock. */
 void weft_ep_fini(struct weft_ep *ep);
 
 /* fi_ep_bind for the common objects: CQ (FI_TRANSMIT, FI_RECV,
  * FI_SELECTIVE_COMPLETION), counter (FI_SEND, FI_RECV, FI_READ, FI_WRITE,
  * FI_REMOTE_READ, FI_REMOTE_WRITE), AV, EQ. Validates flags and that the
  * object belongs to the same domain; adds the ep to the progress sets and
- * wait_fd to the wait sets. */
+ * wait_fd to the wait sets (weft_cq_add_ep etc., once per binding).
+ * -FI_EINVAL: NULL, unknown flags, no direction for a CQ, remote counters
+ * without FI_RMA_EVENT, an object of another domain (EQ: fabric), a second
+ * CQ/counter for the same kind of operation, a second AV or EQ, a class
+ * that does not bind to endpoints. -FI_EOPBADSTATE once enabled.
+ * -FI_ENOSYS for shared contexts and MRs. A failed bind changes nothing. */
 int weft_ep_bind(struct fid *ep_fid, struct fid *bfid, uint64_t flags);
-/* fi_control FI_GETOPSFLAG / FI_SETOPSFLAG / FI_ENABLE bookkeeping. For
- * FI_ENABLE, checks the required bindings (a CQ or counter for each
- * direction the caps need, an AV for connectionless types) and returns
- * -FI_ENOCQ / -FI_ENOAV; the provider then starts its data path. */
+/* fi_control FI_GETOPSFLAG / FI_SETOPSFLAG / FI_ENABLE bookkeeping, and
+ * FI_GETWAIT (wait_fd as an int, -FI_ENOSYS without one). The opsflag
+ * argument names exactly one of FI_TRANSMIT / FI_RECV (else -FI_EINVAL);
+ * SETOPSFLAG accepts only operation flags (FI_MULTI_RECV on rx only).
+ * FI_ENABLE checks the required bindings (a CQ or counter for each
+ * direction the caps need: -FI_ENOCQ; an AV for DGRAM/RDM: -FI_ENOAV; an
+ * EQ for MSG: -FI_ENOEQ) and sets enabled (again: 0). A provider wraps it:
+ * call it first, then start its data path, and clear enabled if that
+ * fails. Other commands: -FI_ENOSYS. */
 int weft_ep_control(struct fid *fid, int command, void *arg);
-/* fi_getopt/fi_setopt: FI_OPT_MIN_MULTI_RECV, FI_OPT_CM_DATA_SIZE, ...
- * answers -FI_ENOPROTOOPT for what the endpoint does not have. */
+/* fi_getopt/fi_setopt at FI_OPT_ENDPOINT: FI_OPT_MIN_MULTI_RECV (> 0),
+ * FI_OPT_CM_DATA_SIZE (read only, MSG endpoints: cm_data_size),
+ * FI_OPT_BUFFERED_LIMIT / _MIN (only with FI_BUFFERED_RECV mode, set
+ * before enable). Values are size_t: getopt answers -FI_ETOOSMALL with the
+ * needed *optlen, setopt -FI_EINVAL for another optlen. Anything else
+ * -FI_ENOPROTOOPT. */
 int weft_ep_getopt(fid_t fid, int level, int optname, void *optval,
 		   size_t *optlen);
 int weft_ep_setopt(fid_t fid, int level, int optname, const void *optval,
@@ -108,13 +135,22 @@ int weft_ep_setopt(fid_t fid, int level, int optname, const void *optval,
 /* Report a transmit-side operation finished: writes a CQ entry unless
  * selective completion suppresses it (flags lacks FI_COMPLETION while the
  * CQ was bound with FI_SELECTIVE_COMPLETION), and bumps the send / read /
- * write counter chosen by op_flags (FI_SEND, FI_READ, FI_WRITE). */
+ * write counter chosen by op_flags (FI_SEND, FI_READ, FI_WRITE).
+ * op_flags = the operation's flags (ep->tx_op_flags for the non-msg calls)
+ * | what completed (FI_SEND|FI_MSG, FI_RMA|FI_READ, ...); only completion
+ * flags (fi_cq(3)) reach the entry, FI_COMPLETION/FI_INJECT/... are
+ * stripped. fi_inject-style operations call weft_ep_cntr_inc instead.
+ * Errors (_error) are written whatever FI_SELECTIVE_COMPLETION says, with
+ * err made positive (0 becomes FI_EOTHER), and bump the counter's error
+ * count. Returns weft_cq_write's result (0 or -FI_ENOMEM). */
 int weft_ep_tx_complete(struct weft_ep *ep, void *context, uint64_t op_flags,
 			size_t len, void *buf, uint64_t data, uint64_t tag);
 int weft_ep_tx_error(struct weft_ep *ep, void *context, uint64_t op_flags,
 		     int err, int prov_errno, size_t len, size_t olen);
 /* Same for the receive side; src is the sender's fi_addr (FI_ADDR_NOTAVAIL
- * when unknown). */
+ * when unknown). RMA/atomic events at the target (FI_REMOTE_READ /
+ * FI_REMOTE_WRITE) write a CQ entry only with FI_REMOTE_CQ_DATA; they
+ * always bump the remote counter. */
 int weft_ep_rx_complete(struct weft_ep *ep, void *context, uint64_t op_flags,
 			size_t len, void *buf, uint64_t data, uint64_t tag,
 			fi_addr_t src);

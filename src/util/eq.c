@@ -1,6 +1,7 @@
 /* Event queues (see eq.h). */
 #include "util/eq.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,8 +124,8 @@ int weft_eq_trywait(struct weft_eq *eq)
 	if (!weft_wait_has_fd(&eq->wait))
 		return -FI_EINVAL;
 	atomic_store(&eq->wait.exported, true);
+	weft_wait_clear(&eq->wait); /* before progress and look: wait.h */
 	weft_progress_set_run(&eq->progress);
-	weft_wait_clear(&eq->wait); /* before looking: see wait.h */
 	weft_lock_acquire(&eq->lock);
 	ready = !weft_list_empty(&eq->events);
 	weft_lock_release(&eq->lock);
@@ -212,6 +213,14 @@ static ssize_t weft_eq_readerr(struct fid_eq *eq_fid,
 	}
 	/* Copy out under the lock: with FI_PEEK the entry stays queued and a
 	 * concurrent readerr could free it once we unlock. */
+	if (weft_api_before_1_5(eq->fabric)) {
+		/* The pre-1.5 struct ends at err_data (see weft_cq_readerr). */
+		memcpy(buf, &ev->err,
+		       offsetof(struct fi_eq_err_entry, err_data_size));
+		weft_lock_release(&eq->lock);
+		free(old);
+		return offsetof(struct fi_eq_err_entry, err_data_size);
+	}
 	user_data = buf->err_data;
 	user_size = buf->err_data_size;
 	*buf = ev->err;

@@ -23,9 +23,12 @@ struct weft_fabric {
 	atomic_int ref; /* domains, eqs, passive eps open in it */
 };
 
-/* fid_fabric ops a provider can use as is: fi_close (refuses while ref>0
- * with -FI_EBUSY), fi_eq_open (weft_eq_open). ops_fabric->domain and the
- * rest are the provider's. */
+/* Sets up fab: class FI_CLASS_FABRIC, fid.ops = &weft_fabric_fi_ops,
+ * fabric_fid.ops = ops (the provider's fi_ops_fabric, required), a copy of
+ * attr->name (the provider's name when attr or its name is NULL), ref 0.
+ * -FI_EINVAL for NULL fab/ops or an attr->prov_name of another provider;
+ * -FI_ENOMEM. Objects opened in the fabric (domains via weft_domain_init,
+ * EQs, passive endpoints) bump ref and drop it when they close. */
 int weft_fabric_init(struct weft_fabric *fab, const struct weft_prov_desc *desc,
 		     const struct fi_fabric_attr *attr, void *context,
 		     struct fi_ops_fabric *ops);
@@ -75,17 +78,28 @@ struct weft_domain {
 	struct fi_info *info;         /* deep copy of the info it was opened with */
 	enum fi_threading threading;
 	enum fi_progress data_progress;
-	uint64_t mr_mode;
-	struct weft_lock lock;        /* protects mr_map and lists below */
+	uint64_t mr_mode;             /* bits; FI_MR_BASIC/SCALABLE expanded */
+	struct weft_lock lock;        /* protects mr_map and eq/eq_flags; a
+				       * real mutex unless DOMAIN/COMPLETION */
 	struct weft_mr_map mr_map;
 	struct weft_eq *eq;           /* bound with fi_domain_bind, may be NULL */
 	uint64_t eq_flags;            /* bind flags of eq: FI_REG_MR = async MRs */
 	atomic_int ref;               /* eps, cqs, cntrs, avs, mrs open in it */
 };
 
-/* Validates info against the fabric (provider, fabric name) and the
- * provider's template; copies info; chooses the lock kind from threading.
- * The caller sets domain_fid.ops/mr and fid.ops afterwards. */
+/* Validates info against the fabric and the provider, deep-copies it
+ * (fi_dupinfo), chooses the lock kind from threading, sets up the MR map
+ * (mr_mode, mr_key_size: 8 when 0), bumps fab->ref. Stored normalised:
+ * threading UNSPEC -> SAFE, data_progress UNSPEC -> MANUAL.
+ * Errors: -FI_EINVAL for NULL arguments, an info of another provider
+ * (fabric_attr->prov_name) or another fabric (fabric_attr->name), an
+ * unknown threading level or an empty domain name; -FI_ENODATA when no
+ * template of the provider offers info->caps (or, for templates that fix
+ * a domain name, that name); -FI_ENOMEM.
+ * Defaults installed so no ops slot is NULL: fid.ops = weft_domain_fi_ops,
+ * ops = weft_domain_ops_default (endpoint -> -FI_ENOSYS), mr =
+ * weft_domain_mr_ops; the provider replaces them afterwards. Objects
+ * opened in the domain bump dom->ref themselves. */
 int weft_domain_init(struct weft_domain *dom, struct weft_fabric *fab,
 		     const struct fi_info *info, void *context);
 int weft_domain_fini(struct weft_domain *dom); /* -FI_EBUSY if ref > 0 */
@@ -97,7 +111,14 @@ static inline struct weft_domain *weft_domain_of(struct fid_domain *d)
 
 /* Generic domain ops usable directly in a provider's fi_ops_domain /
  * fi_ops_mr / fi_ops: cq_open, cntr_open, av_open, mr_reg/regv/regattr,
- * fi_domain_bind (EQ), query_atomic. */
+ * fi_domain_bind (EQ), query_atomic.
+ * weft_domain_bind: an EQ of the same fabric, once, flags 0 or FI_REG_MR
+ * (stored in eq_flags: MR registrations then complete through the EQ);
+ * bumps eq->ref until the domain closes. Anything else -FI_EINVAL.
+ * weft_domain_query_atomic: flags 0 / FI_FETCH_ATOMIC / FI_COMPARE_ATOMIC
+ * select the kind (both, or unknown bits: -FI_EINVAL); -FI_EOPNOTSUPP for
+ * FI_TAGGED, a domain without FI_ATOMIC, or a pair util/atomic.h does not
+ * support; on success size = datatype size, count = max_msg_size / size. */
 int weft_domain_bind(struct fid *fid, struct fid *bfid, uint64_t flags);
 int weft_domain_query_atomic(struct fid_domain *domain,
 			     enum fi_datatype datatype, enum fi_op op,

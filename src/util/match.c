@@ -1,4 +1,6 @@
-/* Tag matching: linear scans of posting-ordered queues. */
+/* Tag matching: linear scans of queues kept in posting (or arrival) order,
+ * so the first entry that matches is the oldest, which is what fi_tagged(3)
+ * requires. Allocation-free; the caller holds the receive-side lock. */
 #include "util/match.h"
 
 void weft_match_queue_init(struct weft_match_queue *q, bool directed)
@@ -7,6 +9,9 @@ void weft_match_queue_init(struct weft_match_queue *q, bool directed)
 	q->directed = directed;
 }
 
+/* want: the posted receive's source (FI_ADDR_UNSPEC accepts anyone);
+ * have: the sender of the arrived message. Without FI_DIRECTED_RECV the
+ * posted source is ignored (fi_tagged(3)). */
 static bool addr_accepts(const struct weft_match_queue *q, fi_addr_t want,
 			 fi_addr_t have)
 {
@@ -38,4 +43,25 @@ struct weft_match *weft_match_unexpected(struct weft_match_queue *unexp,
 			return m;
 	}
 	return NULL;
+}
+
+struct weft_match *weft_match_posted_take(struct weft_match_queue *posted,
+					  uint64_t tag, fi_addr_t src)
+{
+	struct weft_match *m = weft_match_posted(posted, tag, src);
+
+	if (m)
+		weft_match_remove(m);
+	return m;
+}
+
+struct weft_match *weft_match_unexpected_take(struct weft_match_queue *unexp,
+					      uint64_t tag, uint64_t ignore,
+					      fi_addr_t src)
+{
+	struct weft_match *m = weft_match_unexpected(unexp, tag, ignore, src);
+
+	if (m)
+		weft_match_remove(m);
+	return m;
 }

@@ -57,4 +57,22 @@ struct weft_match *weft_match_unexpected(struct weft_match_queue *unexp,
 					 uint64_t tag, uint64_t ignore,
 					 fi_addr_t src);
 
+/* The same searches, removing the entry found (the common case: an arrival
+ * consumes a posted receive; a posted receive consumes an unexpected
+ * message). NULL if none matches, and the queue is unchanged. */
+struct weft_match *weft_match_posted_take(struct weft_match_queue *posted,
+					  uint64_t tag, fi_addr_t src);
+struct weft_match *weft_match_unexpected_take(struct weft_match_queue *unexp,
+					      uint64_t tag, uint64_t ignore,
+					      fi_addr_t src);
+
+static inline bool weft_match_queue_empty(const struct weft_match_queue *q)
+{
+	return weft_list_empty(&q->list);
+}
+
+/* Locking: the queues are plain lists; the provider holds the lock that
+ * guards its receive side (normally the endpoint's lock) around every call
+ * here, including push and remove. */
+
 #endif

@@ -77,11 +77,16 @@ static int map_add(struct weft_mr_map *map, struct weft_mr *mr,
 	int ret;
 
 	if (map->mr_mode & FI_MR_PROV_KEY) {
-		/* Next unused key; wraps within key_size. The map holds far
-		 * fewer entries than the key space, so this ends quickly. */
+		/* Next unused key, wrapping within key_size; keys start at 1.
+		 * With a small key_size the space can fill up: then no key. */
+		uint64_t space = map->key_size >= sizeof(uint64_t) ?
+					 UINT64_MAX - 1 :
+					 ((uint64_t)1 << (8 * map->key_size)) - 1;
+		if (weft_hash_count(&map->keys) >= space)
+			return -FI_ENOKEY;
 		for (;;) {
 			key = map->next_key++;
-			if (!key_fits(map, key)) {
+			if (!key_fits(map, key) || key == 0) {
 				map->next_key = 1;
 				continue;
 			}
@@ -202,6 +207,15 @@ int weft_mr_verify(struct weft_mr_map *map, uint64_t key, uint64_t addr,
 		return ret;
 	*out_count = n;
 	return 0;
+}
+
+void weft_mr_count_access(struct weft_mr_map *map, uint64_t key,
+			  uint64_t access)
+{
+	struct weft_mr *mr = weft_mr_find(map, key);
+
+	if (mr && mr->cntr && (mr->cntr_flags & access))
+		weft_cntr_inc(mr->cntr);
 }
 
 int weft_mr_check_local(const struct weft_mr *mr, const void *buf, size_t len,
@@ -398,8 +412,9 @@ static int mr_register(struct weft_domain *dom, const struct fi_mr_attr *attr,
 		uint64_t base = (uintptr_t)attr->mr_iov[i].iov_base;
 		size_t len = attr->mr_iov[i].iov_len;
 
-		/* Ranges must not wrap, so verify's end arithmetic is exact. */
-		if (len && len - 1 > UINT64_MAX - base)
+		/* A NULL base is a bug, not a range anyone means to expose;
+		 * ranges must not wrap, so verify's end arithmetic is exact. */
+		if (len && (!base || len - 1 > UINT64_MAX - base))
 			return -FI_EINVAL;
 		if (__builtin_add_overflow(total, len, &total))
 			return -FI_EINVAL;

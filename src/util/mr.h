@@ -13,7 +13,6 @@
 
 struct weft_domain;
 struct weft_cntr;
-
 struct weft_ep;
 
 /* One registration. Immutable after fi_mr_reg* returns except `enabled`,
@@ -89,6 +88,12 @@ int weft_mr_verify(struct weft_mr_map *map, uint64_t key, uint64_t addr,
  * lock needed: these fields never change after registration. */
 int weft_mr_check_local(const struct weft_mr *mr, const void *buf, size_t len,
 			uint64_t access);
+
+/* FI_RMA_EVENT bookkeeping after a remote access to key succeeded: bumps
+ * the counter bound to the region if it was bound for that access
+ * (FI_REMOTE_WRITE or FI_REMOTE_READ). Caller holds the domain lock. */
+void weft_mr_count_access(struct weft_mr_map *map, uint64_t key,
+			  uint64_t access);
 
 /* The region registered under key (enabled or not), or NULL. Caller holds
  * the domain lock. */

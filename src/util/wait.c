@@ -28,6 +28,7 @@ int weft_wait_init(struct weft_wait *w, enum fi_wait_obj type)
 	atomic_init(&w->sleepers, 0);
 	atomic_init(&w->exported, false);
 	atomic_init(&w->pending, false);
+	atomic_init(&w->nfds, 0);
 
 	switch (type) {
 	case FI_WAIT_NONE:
@@ -81,14 +82,19 @@ void weft_wait_fini(struct weft_wait *w)
 
 int weft_wait_add_fd(struct weft_wait *w, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	/* Edge-triggered: see wait.h. */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.fd = fd };
 
 	if (fd < 0)
 		return -FI_EINVAL;
 	if (!weft_wait_has_fd(w))
 		return 0;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) && errno != EEXIST)
-		return weft_errno_to_fi(errno);
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		if (errno != EEXIST)
+			return weft_errno_to_fi(errno);
+		return 0;
+	}
+	atomic_fetch_add(&w->nfds, 1);
 	return 0;
 }
 
@@ -98,10 +104,14 @@ int weft_wait_del_fd(struct weft_wait *w, int fd)
 		return -FI_EINVAL;
 	if (!weft_wait_has_fd(w))
 		return 0;
-	/* EBADF: the owner closed the fd first, which already removed it. */
-	if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL) && errno != ENOENT &&
-	    errno != EBADF)
-		return weft_errno_to_fi(errno);
+	if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL)) {
+		if (errno != ENOENT && errno != EBADF)
+			return weft_errno_to_fi(errno);
+		/* EBADF: the owner closed the fd, which removed it too. */
+		if (errno == ENOENT)
+			return 0;
+	}
+	atomic_fetch_sub(&w->nfds, 1);
 	return 0;
 }
 
@@ -133,17 +143,30 @@ void weft_wait_signal(struct weft_wait *w)
 
 void weft_wait_clear(struct weft_wait *w)
 {
+	struct epoll_event evs[16];
 	uint64_t v;
+	int n;
 
-	if (!weft_wait_has_fd(w) || !atomic_load(&w->pending))
+	if (!weft_wait_has_fd(w))
 		return;
-	/* Drain first, then allow new writes: a signaller that finds pending
-	 * still true between the two made its reason visible before its
-	 * exchange, which precedes our store, and our caller checks the
-	 * condition after the store, so it sees that reason. */
-	while (read(w->evfd, &v, sizeof(v)) < 0 && errno == EINTR)
-		;
-	atomic_store(&w->pending, false);
+	if (atomic_load(&w->pending)) {
+		/* Drain first, then allow new writes: a signaller that finds
+		 * pending still true between the two made its reason visible
+		 * before its exchange, which precedes our store, and our
+		 * caller checks the condition after the store, so it sees
+		 * that reason. */
+		while (read(w->evfd, &v, sizeof(v)) < 0 && errno == EINTR)
+			;
+		atomic_store(&w->pending, false);
+	}
+	/* Taking the edge-triggered endpoint events off epoll's ready list
+	 * is what makes the fd quiet again; the caller's progress that
+	 * follows handles whatever data they announced. */
+	if (atomic_load_explicit(&w->nfds, memory_order_relaxed) > 0) {
+		do {
+			n = epoll_wait(w->epfd, evs, 16, 0);
+		} while (n == 16 || (n < 0 && errno == EINTR));
+	}
 }
 
 int weft_wait_sleep(struct weft_wait *w, int timeout_ms)

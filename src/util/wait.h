@@ -13,6 +13,14 @@
  * timeout. fi_cq(3) calls sread on FI_WAIT_NONE invalid; weft accepts it
  * because applications (fabtests' counter waits) rely on it.
  *
+ * Endpoint fds are edge-triggered: the wait fd wakes when new data arrives
+ * on an endpoint's socket, not for as long as unconsumed data sits there
+ * (a udp endpoint leaves datagrams in the kernel until a receive is
+ * posted; level-triggered, every waiter would spin). weft_wait_clear
+ * harvests those edges. What progress leaves behind is picked up by the
+ * progress every read/trywait runs first, and every WEFT_PROGRESS_SLICE_MS
+ * while a thread blocks (cq.h).
+ *
  * Keeping the data path free of syscalls: weft_wait_signal writes the
  * eventfd only if somebody may be looking at it (a thread sleeping in
  * weft_wait_sleep, counted in `sleepers`, or an application that took the
@@ -36,6 +44,7 @@ struct weft_wait {
 				  sleep on epfd; see weft_wait_signal */
 	atomic_bool exported;  /* the fd was handed out by FI_GETWAIT */
 	atomic_bool pending;   /* eventfd written since the last clear */
+	atomic_int nfds;       /* endpoint fds added (edges to harvest) */
 };
 
 /* type FI_WAIT_UNSPEC is stored as is but behaves as FI_WAIT_FD.
@@ -71,9 +80,10 @@ static inline bool weft_wait_should_signal(struct weft_wait *w)
 /* Same as weft_wait_signal, even if nobody seems to be looking
  * (fi_cq_signal, or after weft_wait_should_signal). */
 void weft_wait_signal_force(struct weft_wait *w);
-/* Drain the eventfd so that the fd only becomes readable again on a new
- * signal. Callers check their queue after clearing, never before, so a
- * signal racing with the clear is never lost. */
+/* Drain the eventfd and harvest endpoint-fd edges, so that the fd only
+ * becomes readable again on a new signal or new data. Callers clear, then
+ * drive progress and check their queue, never the other way round, so a
+ * signal or datagram racing with the clear is never lost. */
 void weft_wait_clear(struct weft_wait *w);
 
 /* Sleep until w is readable or timeout_ms passes (-1: forever).

@@ -138,6 +138,32 @@ static void test_err_data(void)
 	CHECK_OK(fi_close(&fid->fid));
 }
 
+/* An application built for API 1.4 has no err_data_size in its struct:
+ * readerr must not write there, and err_data points at the CQ's copy. */
+static void test_old_api(void)
+{
+	struct weft_fabric fab = { 0 };
+	struct fid_cq *fid;
+	struct weft_cq *cq;
+	struct {
+		struct fi_cq_err_entry e;
+	} out;
+
+	fab.fabric_fid.api_version = FI_VERSION(1, 4);
+	dom.fabric = &fab;
+	cq = open_cq(&fid);
+	write_err(cq, (void *)1, FI_EIO, 5, "old");
+	memset(&out, 0, sizeof(out));
+	out.e.err_data_size = 0xdead; /* beyond the old struct: untouched */
+	CHECK_RET(fi_cq_readerr(fid, &out.e, 0), 1);
+	CHECK(out.e.op_context == (void *)1 && out.e.err == FI_EIO &&
+	      out.e.prov_errno == 5);
+	CHECK(out.e.err_data && strcmp(out.e.err_data, "old") == 0);
+	CHECK(out.e.err_data_size == 0xdead);
+	CHECK_OK(fi_close(&fid->fid));
+	dom.fabric = NULL;
+}
+
 int main(void)
 {
 	dom.threading = FI_THREAD_SAFE;
@@ -146,5 +172,6 @@ int main(void)
 	dom.threading = FI_THREAD_COMPLETION;
 	test_order();
 	test_err_data();
+	test_old_api();
 	return 0;
 }

@@ -183,6 +183,7 @@ struct fake_ep {
 	int pipe[2];
 	struct weft_cq *cq;
 	atomic_int calls;
+	atomic_bool hold; /* like udp with no receive posted: leave the data */
 };
 
 static void fake_progress(struct weft_ep *ep)
@@ -191,6 +192,8 @@ static void fake_progress(struct weft_ep *ep)
 	char c;
 
 	atomic_fetch_add(&f->calls, 1);
+	if (atomic_load(&f->hold))
+		return;
 	while (read(f->pipe[0], &c, 1) == 1)
 		CHECK_OK(weft_cq_write(f->cq, (void *)(uintptr_t)c, FI_RECV,
 				       1, NULL, 0, 0, 0));
@@ -257,6 +260,33 @@ static void test_getwait_fd(void)
 		CHECK(r.m[0].op_context == (void *)'B');
 		CHECK(r.waited < 2000);
 	}
+
+	/* Data progress cannot take yet (no receive posted) wakes the fd
+	 * once, not for as long as it sits there: no spinning waiters. */
+	atomic_store(&f.hold, true);
+	CHECK(write(f.pipe[1], "D", 1) == 1);
+	CHECK(fd_readable(fd, 1000));
+	CHECK_OK(weft_cq_trywait(cq));
+	CHECK(!fd_readable(fd, 0));
+	{
+		/* A blocked sread does not spin on it either: it wakes once per
+		 * progress slice, not thousands of times. */
+		struct fi_cq_msg_entry mm;
+		int before = atomic_load(&f.calls);
+		CHECK_RET(fi_cq_sread(fid, &mm, 1, NULL, 200), -FI_EAGAIN);
+		CHECK(atomic_load(&f.calls) - before < 200 / 5);
+		CHECK(atomic_load(&f.calls) - before >= 3); /* sliced */
+	}
+	/* New data is a new edge. */
+	CHECK(write(f.pipe[1], "E", 1) == 1);
+	CHECK(fd_readable(fd, 1000));
+	/* Once the receive is "posted", the next look delivers both. */
+	atomic_store(&f.hold, false);
+	CHECK_RET(weft_cq_trywait(cq), -FI_EAGAIN);
+	CHECK_RET(fi_cq_read(fid, m, 4), 2);
+	CHECK(m[0].op_context == (void *)'D' && m[1].op_context == (void *)'E');
+	CHECK_OK(weft_cq_trywait(cq));
+	CHECK(!fd_readable(fd, 0));
 
 	/* After unbinding, the pipe no longer wakes the CQ. */
 	weft_cq_remove_ep(cq, &f.ep);

@@ -3,6 +3,7 @@
  * with data (truncation rule) / sread timeout and wakeup from another
  * thread / FI_GETWAIT / bad input / close rules. */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -292,6 +293,25 @@ static void test_fd_and_close(void)
 	}
 }
 
+static void test_old_api(void)
+{
+	struct fid_eq *eq;
+	struct fi_eq_err_entry err;
+
+	fab.fabric_fid.api_version = FI_VERSION(1, 4);
+	eq = open_eq(FI_WAIT_NONE, 0, 0);
+	CHECK_OK(weft_eq_write_error(weft_eq_of(eq), NULL, (void *)3, 0,
+				     FI_EIO, 0, "old", 4));
+	memset(&err, 0, sizeof(err));
+	err.err_data_size = 0xbeef;
+	CHECK_RET(fi_eq_readerr(eq, &err, 0),
+		  offsetof(struct fi_eq_err_entry, err_data_size));
+	CHECK(err.context == (void *)3 && strcmp(err.err_data, "old") == 0);
+	CHECK(err.err_data_size == 0xbeef);
+	CHECK_OK(fi_close(&eq->fid));
+	fab.fabric_fid.api_version = 0;
+}
+
 int main(void)
 {
 	test_read_peek_write();
@@ -302,5 +322,6 @@ int main(void)
 	test_sread(FI_WAIT_YIELD);
 	test_sread(FI_WAIT_NONE);
 	test_fd_and_close();
+	test_old_api();
 	return 0;
 }
