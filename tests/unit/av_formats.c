@@ -180,6 +180,12 @@ static void test_sockaddr_mixed(void)
 	CHECK_OK(fi_av_lookup(av, 1, got, &len));
 	CHECK(len == sizeof(a6) && memcmp(got, &a6, sizeof(a6)) == 0);
 	CHECK(weft_av_reverse(wav, &a6, sizeof(a6)) == 1);
+	len = 0;
+	CHECK(weft_av_addr_len(wav, 1, &len) == weft_av_addr(wav, 1));
+	CHECK(len == sizeof(a6));
+	CHECK(weft_av_addr_len(wav, 2, &len) != NULL && len == sizeof(a4));
+	len = 77;
+	CHECK(weft_av_addr_len(wav, 3, &len) == NULL && len == 77);
 	CHECK(weft_av_reverse(wav, &a4, sizeof(a4)) == 0);
 
 	len = sizeof(buf);
@@ -210,6 +216,9 @@ static void test_open_errors(void)
 
 	fake_domain_init(&f, FI_SOCKADDR_IN, FI_AV_TABLE, 0, 0);
 	CHECK_RET(weft_av_open(NULL, &attr, &av, NULL), -FI_EINVAL);
+	f.dom.domain_fid.fid.fclass = FI_CLASS_EP; /* not a domain */
+	CHECK_RET(weft_av_open(&f.dom.domain_fid, &attr, &av, NULL), -FI_EINVAL);
+	f.dom.domain_fid.fid.fclass = FI_CLASS_DOMAIN;
 	CHECK_RET(weft_av_open(&f.dom.domain_fid, NULL, &av, NULL), -FI_EINVAL);
 	CHECK_RET(weft_av_open(&f.dom.domain_fid, &attr, NULL, NULL), -FI_EINVAL);
 	attr.type = (enum fi_av_type)9;
