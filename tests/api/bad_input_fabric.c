@@ -5,6 +5,8 @@
  * negative FI_E* code without crashing. Checks are soft (all run, all
  * failures listed) so one run shows every deviation. */
 #include <rdma/fi_cm.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "udp_test.h"
 
@@ -35,6 +37,33 @@ static int failures;
 		}                                                              \
 	} while (0)
 
+/* For inputs that may crash the library: run the call in a child so a
+ * crash is reported (with its signal) and the remaining checks still run. */
+#define EXPECT_RET_FORKED(call, expected)                                      \
+	do {                                                                   \
+		pid_t _pid = fork();                                           \
+		int _st = 0;                                                   \
+		CHECK(_pid >= 0);                                              \
+		if (_pid == 0) {                                               \
+			long _r = (long)(call), _e = (long)(expected);         \
+			if (_r != _e)                                          \
+				fprintf(stderr, "%s:%d: %s returned %ld (%s), " \
+					"expected %ld (%s)\n",                \
+					__FILE__, __LINE__, #call, _r,         \
+					fi_strerror((int)-_r), _e,             \
+					fi_strerror((int)-_e));                \
+			_exit(_r == _e ? 0 : 1);                               \
+		}                                                              \
+		CHECK(waitpid(_pid, &_st, 0) == _pid);                         \
+		if (WIFSIGNALED(_st)) {                                        \
+			fprintf(stderr, "%s:%d: %s CRASHED (signal %d)\n",     \
+				__FILE__, __LINE__, #call, WTERMSIG(_st));     \
+			failures++;                                            \
+		} else if (WEXITSTATUS(_st)) {                                 \
+			failures++;                                            \
+		}                                                              \
+	} while (0)
+
 static void check_getinfo(void)
 {
 	struct fi_info *hints = fi_allocinfo(), *info = NULL;
@@ -61,6 +90,27 @@ static void check_getinfo(void)
 	/* Unknown flags. */
 	EXPECT_NEG(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 1ULL << 62, hints,
 			      &info));
+	/* An API version from the future. */
+	EXPECT_NEG(fi_getinfo(FI_VERSION(9, 0), NULL, NULL, 0, hints, &info));
+	/* A node that does not resolve, a service that is not a port. */
+	EXPECT_NEG(fi_getinfo(FI_VERSION(1, 17), "no.such.host.invalid", "9",
+			      0, hints, &info));
+	EXPECT_NEG(fi_getinfo(FI_VERSION(1, 17), "127.0.0.1", "notaport", 0,
+			      hints, &info));
+	/* Endpoint types and address formats that do not exist. */
+	hints->ep_attr->type = (enum fi_ep_type)99;
+	EXPECT_RET(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 0, hints, &info),
+		   -FI_ENODATA);
+	hints->ep_attr->type = FI_EP_DGRAM;
+	hints->addr_format = 9999;
+	EXPECT_RET(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 0, hints, &info),
+		   -FI_ENODATA);
+	hints->addr_format = FI_FORMAT_UNSPEC;
+	/* A threading level that does not exist. */
+	hints->domain_attr->threading = (enum fi_threading)99;
+	EXPECT_RET(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 0, hints, &info),
+		   -FI_ENODATA);
+	CHECK(info == NULL);
 	fi_freeinfo(hints);
 }
 
@@ -118,7 +168,7 @@ static void check_fabric_ops(struct udp_t *t)
 	EXPECT_RET(fi_eq_open(t->fabric, NULL, &eq, NULL), -FI_EINVAL);
 	EXPECT_RET(fi_eq_open(t->fabric, &eq_attr, NULL, NULL), -FI_EINVAL);
 	eq_attr.wait_obj = FI_WAIT_SET; /* without a wait set */
-	EXPECT_RET(fi_eq_open(t->fabric, &eq_attr, &eq, NULL), -FI_EINVAL);
+	EXPECT_NEG(fi_eq_open(t->fabric, &eq_attr, &eq, NULL));
 	eq_attr.wait_obj = (enum fi_wait_obj)99;
 	EXPECT_NEG(fi_eq_open(t->fabric, &eq_attr, &eq, NULL));
 	eq_attr.wait_obj = FI_WAIT_NONE;
@@ -129,13 +179,13 @@ static void check_fabric_ops(struct udp_t *t)
 
 	/* fi_trywait: NULL array, things that are not queues, a queue
 	 * without a wait object. */
-	EXPECT_RET(fi_trywait(t->fabric, NULL, 1), -FI_EINVAL);
+	EXPECT_RET_FORKED(fi_trywait(t->fabric, NULL, 1), -FI_EINVAL);
 	fids[0] = NULL;
-	EXPECT_RET(fi_trywait(t->fabric, fids, 1), -FI_EINVAL);
+	EXPECT_RET_FORKED(fi_trywait(t->fabric, fids, 1), -FI_EINVAL);
 	fids[0] = &t->domain->fid;
-	EXPECT_RET(fi_trywait(t->fabric, fids, 1), -FI_EINVAL);
+	EXPECT_RET_FORKED(fi_trywait(t->fabric, fids, 1), -FI_EINVAL);
 	fids[0] = &t->av->fid;
-	EXPECT_RET(fi_trywait(t->fabric, fids, 1), -FI_EINVAL);
+	EXPECT_RET_FORKED(fi_trywait(t->fabric, fids, 1), -FI_EINVAL);
 	CHECK_OK(fi_cq_open(t->domain, &cq_attr, &cq, NULL));
 	fids[0] = &cq->fid;
 	EXPECT_RET(fi_trywait(t->fabric, fids, 1), -FI_EINVAL);
@@ -160,7 +210,7 @@ static void check_foreign_trywait(struct udp_t *t)
 	CHECK_OK(fi_eq_open(fab2, &eq_attr, &eq, NULL));
 	fids[0] = &eq->fid;
 	CHECK_OK(fi_trywait(fab2, fids, 1));
-	EXPECT_RET(fi_trywait(t->fabric, fids, 1), -FI_EINVAL);
+	EXPECT_RET_FORKED(fi_trywait(t->fabric, fids, 1), -FI_EINVAL);
 	CHECK_OK(fi_close(&eq->fid));
 	CHECK_OK(fi_close(&fab2->fid));
 }

@@ -35,7 +35,14 @@ static struct fi_info tmpl = {
 	.caps = FI_MSG | FI_ATOMIC | FI_SEND | FI_RECV | FI_READ | FI_WRITE,
 	.ep_attr = &tmpl_ep,
 };
-static const struct fi_info *const tmpls[] = {&tmpl, NULL};
+/* A second template with a fixed domain name and tagged messages. */
+static struct fi_domain_attr tmpl2_dom = {.name = (char *)"fixeddom"};
+static struct fi_info tmpl2 = {
+	.caps = FI_TAGGED | FI_SEND | FI_RECV,
+	.ep_attr = &tmpl_ep,
+	.domain_attr = &tmpl2_dom,
+};
+static const struct fi_info *const tmpls[] = {&tmpl, &tmpl2, NULL};
 static const struct weft_prov_desc fake_desc = {.prov = &fake_prov,
 						.infos = tmpls};
 
@@ -170,7 +177,17 @@ int main(void)
 	CHECK(open_dom(fab2, info, &ret) == NULL && ret == -FI_EINVAL);
 	info->caps |= FI_TAGGED;
 	CHECK(open_dom(fab, info, &ret) == NULL && ret == -FI_ENODATA);
-	info->caps &= ~FI_TAGGED;
+	/* Tagged alone fits only the template with a fixed domain name. */
+	info->caps = FI_TAGGED;
+	CHECK(open_dom(fab, info, &ret) == NULL && ret == -FI_ENODATA);
+	free(info->domain_attr->name);
+	info->domain_attr->name = strdup("fixeddom");
+	dom = open_dom(fab, info, &ret);
+	CHECK_OK(ret);
+	CHECK_OK(fi_close(&dom->domain_fid.fid));
+	free(info->domain_attr->name);
+	info->domain_attr->name = strdup("fakedom");
+	info->caps = FI_MSG | FI_ATOMIC;
 	info->domain_attr->threading = (enum fi_threading)77;
 	CHECK(open_dom(fab, info, &ret) == NULL && ret == -FI_EINVAL);
 	info->domain_attr->threading = FI_THREAD_SAFE;
@@ -245,6 +262,16 @@ int main(void)
 	check_threading(fab, info, FI_THREAD_COMPLETION, false,
 			FI_THREAD_COMPLETION);
 	check_threading(fab, info, FI_THREAD_DOMAIN, false, FI_THREAD_DOMAIN);
+
+	/* The pre-1.5 mode FI_MR_BASIC is kept as the bits it stands for. */
+	info->domain_attr->mr_mode = FI_MR_BASIC;
+	dom = open_dom(fab, info, &ret);
+	CHECK_OK(ret);
+	CHECK(dom->mr_mode & FI_MR_PROV_KEY);
+	CHECK(dom->mr_mode & FI_MR_VIRT_ADDR);
+	CHECK(dom->mr_mode == dom->mr_map.mr_mode);
+	CHECK_OK(fi_close(&dom->domain_fid.fid));
+	info->domain_attr->mr_mode = FI_MR_PROV_KEY | FI_MR_VIRT_ADDR;
 
 	/* A domain without FI_ATOMIC answers no atomics. */
 	info->caps = FI_MSG;

@@ -5,6 +5,8 @@
 #include <rdma/fi_eq.h>
 
 #include "testlib.h"
+#include "util/cntr.h"
+#include "util/cq.h"
 #include "util/eq.h"
 #include "util/fabric.h"
 
@@ -32,6 +34,46 @@ static struct fi_provider fake_prov = {
 	.name = (char *)"fakeprov",
 };
 static const struct weft_prov_desc fake_desc = {.prov = &fake_prov};
+
+/* fi_trywait dispatch to CQs and counters of the fabric's domains. */
+static void check_trywait_queues(struct weft_fabric *fab,
+				 struct weft_fabric *other)
+{
+	struct weft_domain *dom = calloc(1, sizeof(*dom));
+	struct fi_info *info = fi_allocinfo();
+	struct fi_cq_attr cq_attr = {.format = FI_CQ_FORMAT_CONTEXT,
+				     .wait_obj = FI_WAIT_FD};
+	struct fi_cntr_attr cntr_attr = {.events = FI_CNTR_EVENTS_COMP,
+					 .wait_obj = FI_WAIT_FD};
+	struct fi_cq_entry e;
+	struct fid_cq *cq;
+	struct fid_cntr *cntr;
+	struct fid *fids[2];
+
+	CHECK(dom && info);
+	info->ep_attr->type = FI_EP_DGRAM;
+	CHECK_OK(weft_domain_init(dom, fab, info, NULL));
+	CHECK_OK(fi_cq_open(&dom->domain_fid, &cq_attr, &cq, NULL));
+	CHECK_OK(fi_cntr_open(&dom->domain_fid, &cntr_attr, &cntr, NULL));
+	fids[0] = &cq->fid;
+	fids[1] = &cntr->fid;
+	CHECK_OK(fi_trywait(&fab->fabric_fid, fids, 2));
+	/* Queues of another fabric's domain are refused. */
+	CHECK_RET(fi_trywait(&other->fabric_fid, fids, 1), -FI_EINVAL);
+	CHECK_RET(fi_trywait(&other->fabric_fid, fids + 1, 1), -FI_EINVAL);
+	/* Something to read: not safe to sleep. */
+	CHECK_OK(weft_cq_write(weft_cq_of(cq), NULL, FI_SEND, 0, NULL, 0, 0,
+			       FI_ADDR_NOTAVAIL));
+	CHECK_RET(fi_trywait(&fab->fabric_fid, fids, 2), -FI_EAGAIN);
+	CHECK(fi_cq_read(cq, &e, 1) == 1);
+	CHECK_OK(fi_trywait(&fab->fabric_fid, fids, 2));
+	weft_cntr_inc(weft_cntr_of(cntr));
+	CHECK_RET(fi_trywait(&fab->fabric_fid, fids + 1, 1), -FI_EAGAIN);
+	CHECK_OK(fi_close(&cntr->fid));
+	CHECK_OK(fi_close(&cq->fid));
+	CHECK_OK(fi_close(&dom->domain_fid.fid));
+	fi_freeinfo(info);
+}
 
 int main(void)
 {
@@ -115,6 +157,8 @@ int main(void)
 	} else {
 		CHECK_RET(ret, -FI_ENOSYS); /* util EQ not there yet */
 	}
+
+	check_trywait_queues(fab, fab2);
 
 	/* The reference rule, independently of the EQ. */
 	atomic_fetch_add(&fab->ref, 1);
