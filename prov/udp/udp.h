@@ -91,13 +91,14 @@ struct udp_stats {
 
 struct udp_ep {
 	struct weft_ep util; /* first */
-	int sock;            /* nonblocking SOCK_DGRAM, bound at enable */
+	int sock;            /* nonblocking SOCK_DGRAM, see `bound` */
 	int family;
 	socklen_t addrlen;   /* sizeof the family's sockaddr */
 	union udp_sockaddr addr; /* configured, then bound (getname) */
 	size_t max_msg_size; /* payload bytes per datagram */
 	size_t inject_size;
 	size_t tx_size;
+	bool bound;          /* socket bound (at fi_enable or first getname) */
 	bool want_source;    /* FI_SOURCE asked and an AV is bound */
 	bool source_err;     /* FI_SOURCE_ERR asked */
 

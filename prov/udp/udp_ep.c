@@ -1,5 +1,5 @@
-/* udp endpoints: open/close, bindings, enable (the socket is bound here),
- * names, cancel and the endpoint ops tables. */
+/* udp endpoints: open/close, bindings, enable (the socket is bound here or
+ * at the first fi_getname), names, cancel and the endpoint ops tables. */
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -29,29 +29,48 @@ static int udp_ep_close(struct fid *fid)
 	return 0;
 }
 
-static int udp_ep_enable(struct udp_ep *ep)
+/* Bind the socket to the configured address; the kernel picks the port
+ * if it is 0. Done once: at fi_enable, or earlier if the application asks
+ * for the name first (so the name it publishes is the one in use). */
+static int udp_ep_bind_socket(struct udp_ep *ep)
 {
 	union udp_sockaddr bound;
 	socklen_t len = sizeof(bound);
 	int ret;
 
-	if (ep->util.enabled)
-		return -FI_EOPBADSTATE;
-	/* util checks the bindings (CQ or counter per direction, an AV). */
-	ret = weft_ep_control(&ep->util.ep_fid.fid, FI_ENABLE, NULL);
-	if (ret)
-		return ret;
+	if (ep->bound)
+		return 0;
 	if (bind(ep->sock, &ep->addr.sa, ep->addrlen) != 0 ||
 	    getsockname(ep->sock, &bound.sa, &len) != 0) {
 		ret = udp_errno_to_fi(errno);
 		FI_WARN(&udp_prov, FI_LOG_EP_CTRL, "bind: %s\n",
 			fi_strerror(-ret));
-		ep->util.enabled = false;
 		return ret;
 	}
 	memcpy(&ep->addr, &bound, ep->addrlen);
+	ep->bound = true;
+	return 0;
+}
+
+static int udp_ep_enable(struct udp_ep *ep)
+{
+	int ret;
+
+	if (ep->util.enabled)
+		return 0; /* as util: enabling twice is harmless */
+	/* util checks the bindings (CQ or counter per direction, an AV) and
+	 * marks the endpoint enabled; hold the data path off (progress and
+	 * sends test `enabled`) until the socket is bound and the receive
+	 * options are set. */
+	ret = weft_ep_control(&ep->util.ep_fid.fid, FI_ENABLE, NULL);
+	if (ret)
+		return ret;
+	ep->util.enabled = false;
 	ep->want_source = (ep->util.caps & FI_SOURCE) && ep->util.av;
 	ep->source_err = ep->want_source && (ep->util.caps & FI_SOURCE_ERR);
+	ret = udp_ep_bind_socket(ep);
+	if (ret)
+		return ret;
 	ep->util.enabled = true;
 	return 0;
 }
@@ -133,8 +152,8 @@ static int udp_ep_setname(fid_t fid, void *addr, size_t addrlen)
 	struct udp_ep *ep = udp_ep_of_fid(fid);
 	const struct sockaddr *sa = addr;
 
-	/* The socket is bound at fi_enable; a UDP socket cannot be rebound. */
-	if (ep->util.enabled)
+	/* A UDP socket cannot be rebound. */
+	if (ep->bound)
 		return -FI_EOPBADSTATE;
 	if (!addr || addrlen < ep->addrlen || sa->sa_family != ep->family)
 		return -FI_EINVAL;
@@ -142,11 +161,13 @@ static int udp_ep_setname(fid_t fid, void *addr, size_t addrlen)
 	return 0;
 }
 
-/* The bound address once enabled (the kernel picked the port if the
- * source address had none); before that, the address bind will use. */
+/* The bound address (the kernel picked the port if the source address had
+ * none). Asking binds the socket if fi_enable has not yet, so the name can
+ * be handed to peers before enabling. */
 static int udp_ep_getname(fid_t fid, void *addr, size_t *addrlen)
 {
 	struct udp_ep *ep = udp_ep_of_fid(fid);
+	int ret;
 
 	if (!addrlen)
 		return -FI_EINVAL;
@@ -154,6 +175,9 @@ static int udp_ep_getname(fid_t fid, void *addr, size_t *addrlen)
 		*addrlen = ep->addrlen;
 		return -FI_ETOOSMALL;
 	}
+	ret = udp_ep_bind_socket(ep);
+	if (ret)
+		return ret;
 	memcpy(addr, &ep->addr, ep->addrlen);
 	*addrlen = ep->addrlen;
 	return 0;
@@ -283,6 +307,11 @@ int udp_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 	dom = weft_domain_of(domain);
 	family = udp_ep_family(info, dom);
 	if (family < 0)
+		return -FI_EINVAL;
+	/* The AV stores the domain's address format: the socket must match. */
+	if (dom->info && dom->info->addr_format != FI_FORMAT_UNSPEC &&
+	    dom->info->addr_format !=
+		    (family == AF_INET6 ? FI_SOCKADDR_IN6 : FI_SOCKADDR_IN))
 		return -FI_EINVAL;
 
 	ep = calloc(1, sizeof(*ep));

@@ -66,26 +66,43 @@ static int udp_wait_open(struct fid_fabric *fabric, struct fi_wait_attr *attr,
 }
 
 /* fi_trywait: every object must be quiet before the caller may sleep on
- * the wait fds it got from them. */
+ * the wait fds it got from them. Objects must be this fabric's CQs,
+ * counters or EQs. */
 static int udp_trywait(struct fid_fabric *fabric, struct fid **fids, int count)
 {
+	struct weft_fabric *fab = weft_fabric_of(fabric);
 	int ret;
 
 	if (count < 0 || (count && !fids))
 		return -FI_EINVAL;
 	for (int i = 0; i < count; i++) {
+		struct weft_cq *cq;
+		struct weft_cntr *cntr;
+		struct weft_eq *eq;
+
+		if (!fids[i])
+			return -FI_EINVAL;
 		switch (fids[i]->fclass) {
 		case FI_CLASS_CQ:
-			ret = weft_cq_trywait(weft_cq_of(weft_container_of(
-				fids[i], struct fid_cq, fid)));
+			cq = weft_cq_of(weft_container_of(fids[i],
+							  struct fid_cq, fid));
+			if (cq->domain->fabric != fab)
+				return -FI_EINVAL;
+			ret = weft_cq_trywait(cq);
 			break;
 		case FI_CLASS_CNTR:
-			ret = weft_cntr_trywait(weft_cntr_of(weft_container_of(
-				fids[i], struct fid_cntr, fid)));
+			cntr = weft_cntr_of(weft_container_of(
+				fids[i], struct fid_cntr, fid));
+			if (cntr->domain->fabric != fab)
+				return -FI_EINVAL;
+			ret = weft_cntr_trywait(cntr);
 			break;
 		case FI_CLASS_EQ:
-			ret = weft_eq_trywait(weft_eq_of(weft_container_of(
-				fids[i], struct fid_eq, fid)));
+			eq = weft_eq_of(weft_container_of(fids[i],
+							  struct fid_eq, fid));
+			if (eq->fabric != fab)
+				return -FI_EINVAL;
+			ret = weft_eq_trywait(eq);
 			break;
 		default:
 			ret = -FI_EINVAL;

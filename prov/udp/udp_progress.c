@@ -10,6 +10,7 @@
  * [endpoint scratch header, application buffers], so there is no copy.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -82,8 +83,12 @@ void udp_rx_progress(struct udp_ep *ep)
 	while (ep->rx_head != ep->rx_tail) {
 		struct udp_rx_entry *e = &ep->rxq[ep->rx_head & ep->rx_mask];
 
-		mh.msg_name = &ep->rx_src;
-		mh.msg_namelen = sizeof(ep->rx_src);
+		/* The sender's address is only needed for FI_SOURCE; without
+		 * it the kernel need not copy it out. */
+		if (ep->want_source) {
+			mh.msg_name = &ep->rx_src;
+			mh.msg_namelen = sizeof(ep->rx_src);
+		}
 		mh.msg_iov = e->iov;
 		mh.msg_iovlen = e->iov_count;
 		mh.msg_flags = 0;
@@ -93,17 +98,35 @@ void udp_rx_progress(struct udp_ep *ep)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EFAULT) {
+				/* The kernel dropped the datagram it could not
+				 * copy into this receive's buffers: fail the
+				 * receive rather than wedge the queue on it. */
+				ep->rx_head++;
+				weft_ep_rx_error(&ep->util, e->context,
+						 FI_RECV | FI_MSG |
+							 (e->flags &
+							  FI_COMPLETION),
+						 FI_EFAULT, FI_EFAULT, NULL, 0,
+						 0, 0, 0);
+				return;
+			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				FI_WARN(&udp_prov, FI_LOG_EP_DATA,
+				FI_WARN_SPARSE(&udp_prov, FI_LOG_EP_DATA,
 					"recvmsg: %s\n", strerror(errno));
 			return;
 		}
 		if (!udp_hdr_valid(&ep->rx_hdr, (size_t)n) ||
-		    mh.msg_namelen < ep->addrlen ||
-		    ep->rx_src.sa.sa_family != ep->family) {
+		    (ep->want_source &&
+		     (mh.msg_namelen < ep->addrlen ||
+		      ep->rx_src.sa.sa_family != ep->family))) {
 			/* Not ours (or not any version we speak): drop it and
 			 * keep the receive posted for the next datagram. */
 			ep->stats.rx_bad++;
+			FI_WARN_SPARSE(&udp_prov, FI_LOG_EP_DATA,
+				       "dropped a foreign datagram (%zd bytes); "
+				       "%" PRIu64 " so far\n",
+				       n, ep->stats.rx_bad);
 			continue;
 		}
 		ep->rx_head++;

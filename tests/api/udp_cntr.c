@@ -93,6 +93,16 @@ int main(void)
 	udp_t_expect(b.rx, &comp, NULL);
 	CHECK(comp.op_context == &ctx[1]);
 
+	/* fi_cntr_wait drives progress too, and times out when nothing
+	 * comes. */
+	CHECK_OK(fi_recv(b.ep, rxbuf, sizeof(rxbuf), NULL, FI_ADDR_UNSPEC,
+			 &ctx[2]));
+	CHECK_RET(fi_cntr_wait(b.rxc, 8, 100), -FI_ETIMEDOUT);
+	CHECK_OK(fi_inject(a.ep, txbuf, 32, b.addr));
+	CHECK_OK(fi_cntr_wait(b.rxc, 8, UDP_T_TIMEOUT_MS));
+	udp_t_expect(b.rx, &comp, NULL);
+	CHECK(comp.op_context == &ctx[2]);
+
 	udp_t_ep_close(&a);
 	udp_t_ep_close(&b);
 	udp_t_close(&t);

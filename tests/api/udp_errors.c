@@ -72,6 +72,27 @@ static void check_bad_input(struct udp_t *t, struct udp_t_ep *a,
 	udp_t_expect_none(b->rx, 50);
 }
 
+/* A receive buffer the kernel cannot write completes in error (the
+ * datagram is lost) instead of blocking the receives behind it. */
+static void check_bad_buffer(struct udp_t_ep *a, struct udp_t_ep *b)
+{
+	struct fi_cq_err_entry err;
+	struct fi_cq_data_entry comp;
+	int c1, c2;
+
+	CHECK_RET(fi_recv(b->ep, NULL, 10, NULL, FI_ADDR_UNSPEC, &c1),
+		  -FI_EINVAL);
+	CHECK_OK(fi_recv(b->ep, (void *)16, 64, NULL, FI_ADDR_UNSPEC, &c1));
+	CHECK_OK(fi_recv(b->ep, rxbuf, 64, NULL, FI_ADDR_UNSPEC, &c2));
+	udp_t_fill(txbuf, 32, 11);
+	CHECK_OK(fi_inject(a->ep, txbuf, 32, b->addr));
+	udp_t_expect_err(b->rx, &err);
+	CHECK(err.err == FI_EFAULT && err.op_context == &c1);
+	CHECK_OK(fi_inject(a->ep, txbuf, 32, b->addr));
+	udp_t_expect(b->rx, &comp, NULL);
+	CHECK(comp.op_context == &c2 && udp_t_check(rxbuf, 32, 11));
+}
+
 static void check_truncation(struct udp_t_ep *a, struct udp_t_ep *b)
 {
 	struct fi_cq_err_entry err;
@@ -200,6 +221,61 @@ static void check_garbage(struct udp_t_ep *a, struct udp_t_ep *b)
 	udp_t_expect_none(b->rx, 50);
 }
 
+/* A 4-entry receive ring: post and complete past the wrap point, cancel
+ * in the middle of a wrapped queue, and keep posting order throughout. */
+static void check_ring_wrap(struct udp_t *t, struct udp_t_ep *a)
+{
+	struct fi_info *info = fi_dupinfo(t->info);
+	struct udp_t_ep small;
+	struct fi_cq_data_entry comp;
+	struct fi_cq_err_entry err;
+	int ctx[4];
+
+	CHECK(info);
+	info->rx_attr->size = 4;
+	memset(&small, 0, sizeof(small));
+	{
+		struct udp_t tmp = *t;
+
+		tmp.info = info;
+		udp_t_ep_open(&tmp, &small);
+	}
+	for (int round = 0; round < 6; round++) {
+		for (int i = 0; i < 4; i++)
+			CHECK_OK(fi_recv(small.ep, rxbuf + 100 * i, 100, NULL,
+					 FI_ADDR_UNSPEC, &ctx[i]));
+		CHECK_RET(fi_recv(small.ep, rxbuf, 100, NULL, FI_ADDR_UNSPEC,
+				  &ctx[0]),
+			  -FI_EAGAIN);
+		/* Complete one, cancel the (wrapped) middle one. */
+		udp_t_fill(txbuf, 20, (unsigned)round);
+		CHECK_OK(fi_inject(a->ep, txbuf, 20, small.addr));
+		udp_t_expect(small.rx, &comp, NULL);
+		CHECK(comp.op_context == &ctx[0]);
+		CHECK_OK(fi_cancel(&small.ep->fid, &ctx[2]));
+		udp_t_expect_err(small.rx, &err);
+		CHECK(err.err == FI_ECANCELED && err.op_context == &ctx[2]);
+		for (int i = 0; i < 2; i++) {
+			int want = i == 0 ? 1 : 3;
+
+			udp_t_fill(txbuf, 20, (unsigned)(round * 10 + want));
+			CHECK_OK(fi_inject(a->ep, txbuf, 20, small.addr));
+			udp_t_expect(small.rx, &comp, NULL);
+			CHECK(comp.op_context == &ctx[want]);
+			CHECK(udp_t_check(rxbuf + 100 * want, 20,
+					  (unsigned)(round * 10 + want)));
+		}
+		/* Post 1 extra to shift the ring position each round. */
+		CHECK_OK(fi_recv(small.ep, rxbuf, 100, NULL, FI_ADDR_UNSPEC,
+				 &ctx[0]));
+		CHECK_OK(fi_inject(a->ep, txbuf, 20, small.addr));
+		udp_t_expect(small.rx, &comp, NULL);
+	}
+	udp_t_expect_none(small.rx, 20);
+	udp_t_ep_close(&small);
+	fi_freeinfo(info);
+}
+
 int main(void)
 {
 	struct udp_t t;
@@ -213,9 +289,11 @@ int main(void)
 
 	check_bad_input(&t, &a, &b);
 	check_truncation(&a, &b);
+	check_bad_buffer(&a, &b);
 	check_cancel(&a, &b);
 	check_queue_full(&t, &a, &b);
 	check_garbage(&a, &b);
+	check_ring_wrap(&t, &a);
 
 	udp_t_ep_close(&a);
 	udp_t_ep_close(&b);

@@ -93,6 +93,40 @@ static void check_getinfo(void)
 	CHECK(!strcmp(info->domain_attr->name, "lo"));
 	fi_freeinfo(info);
 
+	/* hints->src_addr picks the interface owning it, port kept;
+	 * hints->dest_addr is carried through. */
+	{
+		struct sockaddr_in a = { .sin_family = AF_INET };
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons(4446);
+		hints->src_addr = &a;
+		hints->src_addrlen = sizeof(a);
+		CHECK_OK(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 0, hints,
+				    &info));
+		hints->src_addr = NULL;
+		hints->src_addrlen = 0;
+		for (fi = info; fi; fi = fi->next) {
+			CHECK(fi->addr_format == FI_SOCKADDR_IN);
+			CHECK(!strcmp(fi->domain_attr->name, "lo"));
+			sin = fi->src_addr;
+			CHECK(ntohs(sin->sin_port) == 4446);
+		}
+		fi_freeinfo(info);
+
+		hints->dest_addr = &a;
+		hints->dest_addrlen = sizeof(a);
+		CHECK_OK(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 0, hints,
+				    &info));
+		hints->dest_addr = NULL;
+		hints->dest_addrlen = 0;
+		CHECK(info->next == NULL);
+		CHECK(!strcmp(info->domain_attr->name, "lo"));
+		CHECK(info->dest_addrlen == sizeof(a));
+		CHECK(!memcmp(info->dest_addr, &a, sizeof(a)));
+		fi_freeinfo(info);
+	}
+
 	/* A domain name picks the interface. */
 	hints->domain_attr->name = strdup("lo");
 	CHECK_OK(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 0, hints, &info));
@@ -164,15 +198,20 @@ static void check_names(void)
 	CHECK_RET(fi_setname(&ep->fid, &want, sizeof(want)), -FI_EOPBADSTATE);
 	CHECK_OK(fi_close(&ep->fid));
 
-	/* Without setname: the kernel's port, on the info's address. */
+	/* Without setname: the kernel's port, on the info's address. Asking
+	 * before fi_enable binds already, and the name stays the same. */
 	CHECK_OK(fi_endpoint(t.domain, t.info, &ep, NULL));
+	len = sizeof(want);
+	CHECK_OK(fi_getname(&ep->fid, &want, &len));
+	CHECK(want.sin_port != 0);
+	CHECK(want.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	CHECK_RET(fi_setname(&ep->fid, &want, sizeof(want)), -FI_EOPBADSTATE);
 	CHECK_OK(fi_ep_bind(ep, &t.av->fid, 0));
 	CHECK_OK(fi_ep_bind(ep, &cq->fid, FI_TRANSMIT | FI_RECV));
 	CHECK_OK(fi_enable(ep));
 	len = sizeof(got);
 	CHECK_OK(fi_getname(&ep->fid, &got, &len));
-	CHECK(got.sin_port != 0);
-	CHECK(got.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	CHECK(!memcmp(&got, &want, sizeof(got)));
 	/* Unsupported interfaces answer cleanly. */
 	CHECK_RET(fi_connect(ep, &got, NULL, 0), -FI_ENOSYS);
 	CHECK_RET(fi_tsend(ep, big, 1, NULL, 0, 0, NULL), -FI_ENOSYS);
