@@ -61,6 +61,11 @@ static inline ssize_t udp_tx(struct udp_ep *ep, struct iovec *iov,
 		return -FI_EOPBADSTATE;
 	if (len > ep->max_msg_size)
 		return -FI_EMSGSIZE;
+	/* A NULL buffer with a length would fault in the copy below (or
+	 * make the kernel answer EFAULT): refuse it as the API input it is.
+	 * Vectored calls already checked each iov in udp_iov_load. */
+	if (count == 2 && len && !iov[1].iov_base)
+		return -FI_EINVAL;
 	addr = weft_av_addr(ep->util.av, dest);
 	if (!addr)
 		return -FI_EINVAL;
