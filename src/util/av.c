@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util/fid.h"
 #include "util/av.h"
 #include "util/eq.h"
 #include "util/fabric.h"
@@ -785,36 +786,14 @@ static int av_bind(struct fid *fid, struct fid *bfid, uint64_t flags)
 	return 0;
 }
 
-static int av_control(struct fid *fid, int command, void *arg)
-{
-	return -FI_ENOSYS;
-}
-
-static int av_ops_open(struct fid *fid, const char *name, uint64_t flags,
-		       void **ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
-static int av_tostr(const struct fid *fid, char *buf, size_t len)
-{
-	return -FI_ENOSYS;
-}
-
-static int av_ops_set(struct fid *fid, const char *name, uint64_t flags,
-		      void *ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
 static struct fi_ops av_fi_ops = {
 	.size = sizeof(struct fi_ops),
 	.close = av_close,
 	.bind = av_bind,
-	.control = av_control,
-	.ops_open = av_ops_open,
-	.tostr = av_tostr,
-	.ops_set = av_ops_set,
+	.control = weft_fid_control_none,
+	.ops_open = weft_fid_ops_open_none,
+	.tostr = weft_fid_tostr_none,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 int weft_av_open(struct fid_domain *domain, struct fi_av_attr *attr,

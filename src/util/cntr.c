@@ -1,4 +1,5 @@
 /* Counters (see cntr.h for the ordering between updates and waiters). */
+#include "util/fid.h"
 #include "util/cntr.h"
 
 #include <stdlib.h>
@@ -203,18 +204,8 @@ static int weft_cntr_control(struct fid *fid, int command, void *arg)
 	}
 }
 
-static int weft_cntr_bind(struct fid *fid, struct fid *bfid, uint64_t flags)
-{
-	return -FI_ENOSYS;
-}
-
 static int weft_cntr_ops_open(struct fid *fid, const char *name,
 			      uint64_t flags, void **ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
-static int weft_cntr_tostr(const struct fid *fid, char *buf, size_t len)
 {
 	return -FI_ENOSYS;
 }
@@ -228,10 +219,10 @@ static int weft_cntr_ops_set(struct fid *fid, const char *name,
 static struct fi_ops weft_cntr_fi_ops = {
 	.size = sizeof(struct fi_ops),
 	.close = weft_cntr_close,
-	.bind = weft_cntr_bind,
+	.bind = weft_fid_bind_none,
 	.control = weft_cntr_control,
 	.ops_open = weft_cntr_ops_open,
-	.tostr = weft_cntr_tostr,
+	.tostr = weft_fid_tostr_none,
 	.ops_set = weft_cntr_ops_set,
 };
 

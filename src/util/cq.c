@@ -8,6 +8,7 @@
  * error is taken with fi_cq_readerr: the application sees completions in
  * the order they were reported.
  */
+#include "util/fid.h"
 #include "util/cq.h"
 
 #include <errno.h>
@@ -608,36 +609,14 @@ static int weft_cq_control(struct fid *fid, int command, void *arg)
 	return weft_wait_control(&cq->wait, command, arg);
 }
 
-static int weft_cq_bind(struct fid *fid, struct fid *bfid, uint64_t flags)
-{
-	return -FI_ENOSYS;
-}
-
-static int weft_cq_ops_open(struct fid *fid, const char *name, uint64_t flags,
-			    void **ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
-static int weft_cq_tostr(const struct fid *fid, char *buf, size_t len)
-{
-	return -FI_ENOSYS;
-}
-
-static int weft_cq_ops_set(struct fid *fid, const char *name, uint64_t flags,
-			   void *ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
 static struct fi_ops weft_cq_fi_ops = {
 	.size = sizeof(struct fi_ops),
 	.close = weft_cq_close,
-	.bind = weft_cq_bind,
+	.bind = weft_fid_bind_none,
 	.control = weft_cq_control,
-	.ops_open = weft_cq_ops_open,
-	.tostr = weft_cq_tostr,
-	.ops_set = weft_cq_ops_set,
+	.ops_open = weft_fid_ops_open_none,
+	.tostr = weft_fid_tostr_none,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 static struct fi_ops_cq weft_cq_ops = {

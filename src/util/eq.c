@@ -1,4 +1,5 @@
 /* Event queues (see eq.h). */
+#include "util/fid.h"
 #include "util/eq.h"
 
 #include <stddef.h>
@@ -346,36 +347,14 @@ static int weft_eq_control(struct fid *fid, int command, void *arg)
 	return weft_wait_control(&eq->wait, command, arg);
 }
 
-static int weft_eq_bind(struct fid *fid, struct fid *bfid, uint64_t flags)
-{
-	return -FI_ENOSYS;
-}
-
-static int weft_eq_ops_open(struct fid *fid, const char *name, uint64_t flags,
-			    void **ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
-static int weft_eq_tostr(const struct fid *fid, char *buf, size_t len)
-{
-	return -FI_ENOSYS;
-}
-
-static int weft_eq_ops_set(struct fid *fid, const char *name, uint64_t flags,
-			   void *ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
 static struct fi_ops weft_eq_fi_ops = {
 	.size = sizeof(struct fi_ops),
 	.close = weft_eq_close,
-	.bind = weft_eq_bind,
+	.bind = weft_fid_bind_none,
 	.control = weft_eq_control,
-	.ops_open = weft_eq_ops_open,
-	.tostr = weft_eq_tostr,
-	.ops_set = weft_eq_ops_set,
+	.ops_open = weft_fid_ops_open_none,
+	.tostr = weft_fid_tostr_none,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 static struct fi_ops_eq weft_eq_ops = {

@@ -12,6 +12,7 @@
 #include "core/prov.h"
 #include "lib/list.h"
 #include "lib/lock.h"
+#include "util/fid.h"
 #include "util/mr.h"
 
 struct weft_eq;
@@ -56,16 +57,6 @@ int weft_fabric_passive_ep_none(struct fid_fabric *fabric,
 int weft_fabric_domain2_none(struct fid_fabric *fabric, struct fi_info *info,
 			     struct fid_domain **dom, uint64_t flags,
 			     void *context);
-
-/* struct fi_ops slots for any object that has nothing to say: each answers
- * -FI_ENOSYS (tostr writes nothing). */
-int weft_fid_bind_none(struct fid *fid, struct fid *bfid, uint64_t flags);
-int weft_fid_control_none(struct fid *fid, int command, void *arg);
-int weft_fid_ops_open_none(struct fid *fid, const char *name, uint64_t flags,
-			   void **ops, void *context);
-int weft_fid_tostr_none(const struct fid *fid, char *buf, size_t len);
-int weft_fid_ops_set_none(struct fid *fid, const char *name, uint64_t flags,
-			  void *ops, void *context);
 
 static inline struct weft_fabric *weft_fabric_of(struct fid_fabric *f)
 {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/fid.h"
 #include "util/cntr.h"
 #include "util/ep.h"
 #include "util/eq.h"
@@ -348,31 +349,14 @@ static int mr_control(struct fid *fid, int command, void *arg)
 	}
 }
 
-static int mr_ops_open(struct fid *fid, const char *name, uint64_t flags,
-		       void **ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
-static int mr_tostr(const struct fid *fid, char *buf, size_t len)
-{
-	return -FI_ENOSYS;
-}
-
-static int mr_ops_set(struct fid *fid, const char *name, uint64_t flags,
-		      void *ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
 static struct fi_ops mr_fi_ops = {
 	.size = sizeof(struct fi_ops),
 	.close = mr_close,
 	.bind = mr_bind,
 	.control = mr_control,
-	.ops_open = mr_ops_open,
-	.tostr = mr_tostr,
-	.ops_set = mr_ops_set,
+	.ops_open = weft_fid_ops_open_none,
+	.tostr = weft_fid_tostr_none,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 /* ---- registration -------------------------------------------------------- */
