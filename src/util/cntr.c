@@ -204,26 +204,14 @@ static int weft_cntr_control(struct fid *fid, int command, void *arg)
 	}
 }
 
-static int weft_cntr_ops_open(struct fid *fid, const char *name,
-			      uint64_t flags, void **ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
-static int weft_cntr_ops_set(struct fid *fid, const char *name,
-			     uint64_t flags, void *ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
 static struct fi_ops weft_cntr_fi_ops = {
 	.size = sizeof(struct fi_ops),
 	.close = weft_cntr_close,
 	.bind = weft_fid_bind_none,
 	.control = weft_cntr_control,
-	.ops_open = weft_cntr_ops_open,
+	.ops_open = weft_fid_ops_open_none,
 	.tostr = weft_fid_tostr_none,
-	.ops_set = weft_cntr_ops_set,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 static struct fi_ops_cntr weft_cntr_ops = {
