@@ -8,6 +8,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 WERROR_BUILD ?= build-werror
 JOBS ?= $(shell nproc)
+# Keep the nested makes that cmake --build runs from printing every directory.
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all setup build run test test-asan test-werror bench compare clean
 

@@ -11,6 +11,7 @@
 # scripts/lib.sh).
 #
 # Usage: scripts/demo.sh [BUILD_DIR]   (default: build)
+#        WEFT_DEMO=pingpong scripts/demo.sh   (fi_pingpong even if bench/ is built)
 set -euo pipefail
 WEFT_SRC=$(cd "$(dirname "$0")/.." && pwd)
 WEFT_BUILD=${1:-$WEFT_SRC/build} # read by lib.sh
@@ -46,7 +47,7 @@ fields='function field(k,   i, a) { for (i = 1; i <= NF; i++) { split($i, a, "="
 
 echo "weft: $WEFT_LIB"
 names=()
-if [ -x "$WEFT_LIBDIR/bench/bench_lat" ] && [ -x "$WEFT_LIBDIR/bench/bench_bw" ]; then
+if [ "${WEFT_DEMO:-}" != pingpong ] && [ -x "$WEFT_LIBDIR/bench/bench_lat" ] && [ -x "$WEFT_LIBDIR/bench/bench_bw" ]; then
 	# weft's own benchmarks (bench/), server and client started separately.
 	lat=$WEFT_LIBDIR/bench/bench_lat
 	bw=$WEFT_LIBDIR/bench/bench_bw

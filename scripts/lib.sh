@@ -43,6 +43,10 @@ weft_cleanup() {
 	fi
 }
 trap weft_cleanup EXIT
+# A signal (ctest's timeout, ^C) exits through the EXIT trap too, so
+# background servers do not outlive the script.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # --- running programs on weft -------------------------------------------
 #
@@ -117,8 +121,8 @@ weft_expect_rc() {
 #  1. the dynamic loader's own log of that very process (LD_DEBUG=libs)
 #     says it initialised $WEFT_LIBDIR/libfabric.so.1 and no other
 #     libfabric.so: this is what was mapped, not what we hoped to map;
-#  2. that file is not Debian's libfabric.so.1 (not the same inode, so a
-#     symlink or copy into the build tree does not count);
+#  2. that file is not Debian's libfabric.so.1 (neither the same inode nor
+#     the same bytes, so a symlink or copy into the build tree does not count);
 #  3. the directory is a weft CMake build tree (its CMakeCache.txt names
 #     project weft), so pointing WEFT_BUILD at another libfabric (e.g. Debian's
 #     lib dir, to check a test's functional part) runs but fails the proof.
@@ -126,8 +130,8 @@ weft_expect_rc() {
 # for every non-setuid process, and LD_DEBUG_OUTPUT keeps it out of the
 # program's own output.
 weft_tree_is_weft() {
-	if [ -e "$DEBIAN_LIB" ] && [ "$WEFT_LIB" -ef "$DEBIAN_LIB" ]; then
-		echo "$WEFT_LIB is Debian's $DEBIAN_LIB" >&2
+	if [ -e "$DEBIAN_LIB" ] && { [ "$WEFT_LIB" -ef "$DEBIAN_LIB" ] || cmp -s "$WEFT_LIB" "$DEBIAN_LIB"; }; then
+		echo "$WEFT_LIB is (a copy of) Debian's $DEBIAN_LIB" >&2
 		return 1
 	fi
 	if ! grep -qx 'CMAKE_PROJECT_NAME:STATIC=weft' "$WEFT_LIBDIR/CMakeCache.txt" 2>/dev/null; then

@@ -26,8 +26,9 @@ packages=(
 	binutils
 	# ss: free ports for tests and the demo; ip
 	iproute2
-	# benchmarks: ucx_perftest as the other peer, gnuplot for plots
-	ucx-utils gnuplot-nox
+	# benchmarks: bench/compare is Python 3 (standard library only),
+	# ucx_perftest is the other peer, gnuplot draws the plots
+	python3 ucx-utils gnuplot-nox
 )
 
 missing=()
