@@ -95,7 +95,8 @@ void bench_usage(const char *prog, enum bench_kind kind)
 		"  -j           never use fi_inject*\n"
 		"  -P PORT      out-of-band TCP port (47600)\n"
 		"  -d DOMAIN    domain name hint\n"
-		"  -c CPU       pin this process to CPU\n"
+		"  -c CPU       pin this process to CPU; without -D, -c S,C pins\n"
+		"               the forked server to S and the client to C\n"
 		"  -v           verbose\n"
 		"Only the client prints RESULT lines; the server adopts the\n"
 		"client's benchmark, mode, endpoint, provider and window.\n",
@@ -168,6 +169,7 @@ int bench_parse(struct bench_opts *o, enum bench_kind kind, int argc,
 	o->ep_type = FI_EP_DGRAM;
 	o->port = 47600;
 	o->cpu = -1;
+	o->cpu_server = -1;
 	o->iters = -1;
 	o->warmup = -1;
 	o->window = 64;
@@ -212,7 +214,14 @@ int bench_parse(struct bench_opts *o, enum bench_kind kind, int argc,
 		case 'j': o->no_inject = 1; break;
 		case 'P': o->port = atoi(optarg); break;
 		case 'd': o->domain = optarg; break;
-		case 'c': o->cpu = atoi(optarg); break;
+		case 'c': {
+			char *comma = strchr(optarg, ',');
+
+			/* "S,C": the first CPU is the forked server's. */
+			o->cpu_server = atoi(optarg);
+			o->cpu = comma ? atoi(comma + 1) : o->cpu_server;
+			break;
+		}
 		case 'D': explicit_role = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'h':
@@ -459,17 +468,36 @@ static struct fi_info *make_hints(struct bench *b)
 	return h;
 }
 
+static int is_ip_format(uint32_t fmt)
+{
+	return fmt == FI_SOCKADDR || fmt == FI_SOCKADDR_IN ||
+	       fmt == FI_SOCKADDR_IN6;
+}
+
+/* Ask once without an address. A provider that speaks IP is asked again
+ * with our side of the OOB connection as the source, so its endpoint
+ * listens on the interface the peer can reach; others (shm names) keep
+ * their own addressing. */
 static int getinfo_source(struct bench *b, struct fi_info **out)
 {
-	struct fi_info *h = make_hints(b);
+	struct fi_info *h = make_hints(b), *any = NULL;
 	int ret;
 
 	if (!h)
 		return -FI_ENOMEM;
 	ret = fi_getinfo(FI_VERSION(FI_MAJOR_VERSION, FI_MINOR_VERSION),
-			 b->local_ip, NULL, FI_SOURCE | FI_NUMERICHOST, h,
-			 out);
+			 NULL, NULL, 0, h, &any);
+	if (!ret && is_ip_format(any->addr_format)) {
+		fi_freeinfo(any);
+		any = NULL;
+		ret = fi_getinfo(FI_VERSION(FI_MAJOR_VERSION,
+					    FI_MINOR_VERSION),
+				 b->local_ip, NULL, FI_SOURCE | FI_NUMERICHOST,
+				 h, &any);
+	}
 	fi_freeinfo(h);
+	if (!ret)
+		*out = any;
 	return ret;
 }
 
@@ -496,8 +524,12 @@ static int getinfo_dest(struct bench *b, const void *name, size_t len,
 	return ret;
 }
 
+static int trace_setup; /* -v: name each setup call before making it */
+
 #define CHECK(call)                                                         \
 	do {                                                                \
+		if (trace_setup)                                            \
+			fprintf(stderr, "[%d] %s\n", (int)getpid(), #call); \
 		ret = (call);                                               \
 		if (ret) {                                                  \
 			fprintf(stderr, "%s:%d: %s: %s (%d)\n", __FILE__,  \
@@ -701,6 +733,7 @@ int bench_setup(struct bench *b, size_t max_size, int nrx, int ntx)
 	int32_t mine, peer = 0;
 	int ret;
 
+	trace_setup = b->o->verbose;
 	ret = getinfo_source(b, &b->info);
 	mine = ret;
 	CHECK(oob_exchange_status(b, mine, &peer));

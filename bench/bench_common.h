@@ -33,6 +33,7 @@ struct bench_opts {
 	const char *domain;    /* optional domain name (interface) */
 	int port;              /* out-of-band TCP port */
 	int cpu;               /* -1: no pinning */
+	int cpu_server;        /* fork mode "-c S,C": the server's CPU */
 	long iters;            /* lat: round trips; bw/rate: windows */
 	long warmup;           /* same unit as iters, not timed */
 	int window;            /* bw/rate: messages in flight per window */

@@ -88,15 +88,20 @@ static int post_all_rx(struct bench *b)
 
 /* ---- server ---------------------------------------------------------- */
 
-static int send_small(struct bench *b, uint32_t epoch, uint32_t seq,
-		      size_t len, uint64_t tag)
+/* An ack: the header names the window, then how many of its messages
+ * arrived, so the client can compute each window's delivered rate. */
+#define ACK_LEN 12
+static int send_ack(struct bench *b, uint32_t epoch, uint32_t window,
+		    uint32_t count)
 {
 	struct bench_op *op = bench_tx_get(b);
 
 	if (!op)
 		return -FI_EIO;
-	bench_hdr_put(op->buf, len, epoch, seq);
-	return bench_tx_post(b, op, len, tag, use_inject(b, len));
+	bench_hdr_put(op->buf, ACK_LEN, epoch, window);
+	memcpy(op->buf + sizeof(struct bench_hdr), &count, sizeof(count));
+	return bench_tx_post(b, op, ACK_LEN, BENCH_TAG_ACK,
+			     use_inject(b, ACK_LEN));
 }
 
 static int serve_run(struct bench *b, const struct bench_cmd *cmd)
@@ -104,6 +109,7 @@ static int serve_run(struct bench *b, const struct bench_cmd *cmd)
 	struct bench_report rep = { 0 };
 	struct bench_cmd end;
 	double last_oob = bench_now_us();
+	uint32_t cur_w = 0, cur_count = 0; /* messages seen of window cur_w */
 	unsigned spins = 0;
 	int ret;
 
@@ -141,9 +147,14 @@ static int serve_run(struct bench *b, const struct bench_cmd *cmd)
 				rep.rx_total++;
 				if (w >= cmd->warmup)
 					rep.rx_msgs++;
+				if (w != cur_w) {
+					cur_w = w;
+					cur_count = 0;
+				}
+				cur_count++;
 				if (hl && seq % cmd->window == cmd->window - 1) {
-					ret = send_small(b, cmd->epoch, w, 8,
-							 BENCH_TAG_ACK);
+					ret = send_ack(b, cmd->epoch, w,
+						       cur_count);
 					if (ret)
 						return ret;
 					rep.acks++;
@@ -218,11 +229,12 @@ static int end_run(struct bench *b, struct bench_report *rep)
 }
 
 /* Waits for the rx completion whose header says (epoch, seq); everything
- * else is stale. Returns 1 when it came, 0 on timeout, <0 on error, and
- * the arrival time in *t_end. */
+ * else is stale. Returns 1 when it came, 0 on timeout, <0 on error, the
+ * arrival time in *t_end and, when the message has one, the 32-bit word
+ * after the header in *word (an ack's count). */
 static int wait_match(struct bench *b, uint32_t epoch, uint32_t seq,
 		      double t_start, double tmo, uint64_t *stale,
-		      double *t_end)
+		      double *t_end, uint32_t *word)
 {
 	unsigned spins = 0;
 	int ret;
@@ -238,10 +250,14 @@ static int wait_match(struct bench *b, uint32_t epoch, uint32_t seq,
 			int match = op->len && (hl == 0 || (e == epoch &&
 							    s == seq));
 
-			if (match)
+			if (match) {
 				*t_end = bench_now_us();
-			else
+				if (word && op->len >= ACK_LEN)
+					memcpy(word, op->buf + 8,
+					       sizeof(*word));
+			} else {
 				(*stale)++;
+			}
 			if ((ret = bench_post_rx(b, op)))
 				return ret;
 			if (match)
@@ -293,7 +309,7 @@ static int lat_client(struct bench *b, size_t size, uint32_t epoch)
 			if (ret)
 				goto out;
 			got = wait_match(b, epoch, (uint32_t)i, t0,
-					 timeout_us(b), &stale, &t1);
+					 timeout_us(b), &stale, &t1, NULL);
 			ret = got < 0 ? got : 0;
 		}
 		if (ret)
@@ -337,81 +353,97 @@ static int stream_client(struct bench *b, size_t size, uint32_t epoch)
 {
 	struct bench_opts *o = b->o;
 	uint32_t W = (uint32_t)o->window;
-	long total = o->warmup + o->iters;
+	long total = o->warmup + o->iters, nw = 0;
 	int rma = is_rma_xfer(o->xfer);
 	/* bw measures plain sends with completions; rate uses inject
-	 * wherever the provider allows it. */
-	int inject = o->kind == BENCH_RATE && use_inject(b, size) &&
-		     o->xfer != XFER_READ;
+	 * wherever the provider allows it. RMA never injects: an injected
+	 * write has no completion, so nothing would close the window. */
+	int inject = o->kind == BENCH_RATE && use_inject(b, size) && !rma;
 	struct bench_cmd cmd = { .cmd = CMD_RUN, .kind = o->kind,
 				 .epoch = epoch, .window = W, .size = size,
 				 .warmup = (uint64_t)o->warmup };
 	struct bench_report rep;
 	uint64_t timeouts = 0, stale = 0;
+	/* Per-window delivered rate (msg/s): its median resists the
+	 * preemptions of a shared machine better than the overall mean. */
+	double *wrate = malloc(sizeof(double) * (size_t)o->iters);
 	double t0 = bench_now_us(), t1;
 	int ret;
 
+	if (!wrate)
+		return -FI_ENOMEM;
 	if ((ret = start_run(b, &cmd)))
-		return ret;
+		goto out;
 	for (long w = 0; w < total; w++) {
+		double ws = bench_now_us(), we = 0;
+		uint32_t count = W;
+
 		if (w == o->warmup)
-			t0 = bench_now_us();
+			t0 = ws;
 		for (uint32_t j = 0; j < W; j++) {
 			struct bench_op *op = bench_tx_get(b);
 
-			if (!op)
-				return -FI_EIO;
+			if (!op) {
+				ret = -FI_EIO;
+				goto out;
+			}
 			bench_hdr_put(op->buf, size, epoch,
 				      (uint32_t)w * W + j);
-			ret = rma ? bench_rma_post(b, op, size, inject) :
+			ret = rma ? bench_rma_post(b, op, size, 0) :
 				    bench_tx_post(b, op, size, BENCH_TAG_DATA,
 						  inject);
 			if (ret)
-				return ret;
+				goto out;
 		}
 		if (rma) {
-			/* Completions are the per-window acknowledgement.
-			 * Injected writes have none: close the window with
-			 * a read-back-free wait on whatever is pending. */
+			/* The initiator's completions close the window. */
 			if ((ret = bench_tx_drain(b, timeout_us(b))))
-				return ret;
-			continue;
+				goto out;
+			we = bench_now_us();
+			ret = 1;
+		} else {
+			ret = wait_match(b, epoch, (uint32_t)w, ws,
+					 timeout_us(b), &stale, &we, &count);
+			if (ret < 0)
+				goto out;
 		}
-		double ts = bench_now_us(), te;
-
-		ret = wait_match(b, epoch, (uint32_t)w, ts, timeout_us(b),
-				 &stale, &te);
-		if (ret < 0)
-			return ret;
 		if (ret == 0) {
 			timeouts++;
 			if (!b->lossy) {
 				fprintf(stderr, "stream: no ack\n");
-				return -FI_ETIMEDOUT;
+				ret = -FI_ETIMEDOUT;
+				goto out;
 			}
+		} else if (w >= o->warmup && we > ws) {
+			wrate[nw++] = (double)count * 1e6 / (we - ws);
 		}
 	}
 	t1 = bench_now_us();
 	if ((ret = bench_tx_drain(b, 10e6)) || (ret = end_run(b, &rep)))
-		return ret;
+		goto out;
 
 	uint64_t sent = (uint64_t)o->iters * W;
 	uint64_t delivered = rma ? sent : rep.rx_msgs;
 	double us = t1 - t0;
+	double wmed = bench_percentile(wrate, (size_t)nw, 50.0);
 
 	print_prefix(b, "RESULT", size);
 	printf(" window=%u windows=%ld sent=%lu delivered=%lu loss_pct=%.3f "
-	       "mbytes_s=%.3f msgs_s=%.1f elapsed_s=%.4f timeouts=%lu "
+	       "mbytes_s=%.3f msgs_s=%.1f msgs_s_wmedian=%.1f "
+	       "mbytes_s_wmedian=%.3f elapsed_s=%.4f timeouts=%lu "
 	       "stale=%lu inject=%d lib=%s\n",
 	       W, o->iters, (unsigned long)sent, (unsigned long)delivered,
 	       sent ? 100.0 * (double)(sent - (delivered > sent ? sent :
 						delivered)) / (double)sent : 0,
 	       (double)delivered * (double)size / us,
-	       (double)delivered * 1e6 / us, us / 1e6,
-	       (unsigned long)timeouts, (unsigned long)stale, inject,
-	       b->lib_path);
+	       (double)delivered * 1e6 / us, wmed, wmed * (double)size / 1e6,
+	       us / 1e6, (unsigned long)timeouts, (unsigned long)stale,
+	       inject, b->lib_path);
 	fflush(stdout);
-	return 0;
+	ret = 0;
+out:
+	free(wrate);
+	return ret;
 }
 
 static int client(struct bench *b)
@@ -581,6 +613,7 @@ int bench_main(int argc, char **argv, enum bench_kind kind)
 	}
 	if (pid == 0) {
 		o.role = ROLE_SERVER;
+		o.cpu = o.cpu_server;
 		_exit(run_role(&o));
 	}
 	o.role = ROLE_CLIENT;
