@@ -36,7 +36,8 @@ exports() {
 verdefs() {
 	objdump -p "$1" | awk '
 		/^Version definitions:/ { on = 1; next }
-		/^Version References:/ || /^$/ { if (on && seen) exit }
+		done { next } # read to the end: an early exit SIGPIPEs objdump (pipefail)
+		/^Version References:/ || /^$/ { if (on && seen) { done = 1; next } }
 		on && $1 ~ /^[0-9]+$/ { if (last != "") print last; last = $4; seen = 1; next }
 		on && NF == 1 && last != "" { print last " " $1; last = ""; next }
 		END { if (last != "") print last }' | grep -v '^libfabric\.so' | sort
