@@ -279,8 +279,13 @@ static ssize_t weft_cq_take(struct weft_cq *cq, void *buf, size_t count,
 	if (n > count)
 		n = count;
 	for (uint64_t i = 0; i < n; i++) {
-		const struct weft_cq_entry *e =
-			&cq->ring[cq->head++ & cq->ring_mask];
+		const struct weft_cq_entry *e;
+
+		/* n may count entries still in the overflow list (a read
+		 * larger than the ring): bring them in as the ring drains. */
+		if (cq->head == cq->tail)
+			weft_cq_refill(cq);
+		e = &cq->ring[cq->head++ & cq->ring_mask];
 		cq->fill(out, e);
 		out += cq->entry_size;
 		if (src)
@@ -336,6 +341,9 @@ int weft_cq_write_error(struct weft_cq *cq, const struct fi_cq_err_entry *err,
 	if (!err || err->err <= 0)
 		return -FI_EINVAL;
 	dlen = err->err_data ? err->err_data_size : 0;
+	/* Provider error data is small; refuse a size that would wrap. */
+	if (dlen > ((size_t)1 << 30))
+		return -FI_EINVAL;
 	node = malloc(sizeof(*node) + dlen);
 	if (!node)
 		return -FI_ENOMEM;
@@ -442,30 +450,33 @@ static ssize_t weft_cq_readerr(struct fid_cq *cq_fid,
 				struct weft_cq_err, link);
 	old = cq->last_err;
 	cq->last_err = err;
-	weft_lock_release(&cq->lock);
-	free(old); /* the previous error's data was valid until now */
 
-	/* Applications built for API < 1.5 pass a struct that ends at
-	 * err_data: fill only that much, err_data pointing at our copy. */
+	/* Copy out under the lock: once we unlock, a concurrent readerr may
+	 * take the next error and free this one as its `old`. */
 	if (weft_api_before_1_5(cq->domain->fabric)) {
+		/* Applications built for API < 1.5 pass a struct that ends
+		 * at err_data: fill only that much, err_data pointing at our
+		 * copy. */
 		memcpy(buf, &err->entry,
 		       offsetof(struct fi_cq_err_entry, err_data_size));
-		return 1;
+	} else {
+		/* fi_cq(3), API >= 1.5: a buffer of err_data_size > 0 gets a
+		 * copy and the size copied; otherwise err_data points at our
+		 * copy, valid until the next readerr on this CQ. */
+		user_data = buf->err_data;
+		user_size = buf->err_data_size;
+		*buf = err->entry;
+		if (user_size && user_data) {
+			n = err->entry.err_data_size < user_size ?
+				    err->entry.err_data_size : user_size;
+			if (n)
+				memcpy(user_data, err->data, n);
+			buf->err_data = user_data;
+			buf->err_data_size = n;
+		}
 	}
-	/* fi_cq(3), API >= 1.5: a buffer of err_data_size > 0 gets a copy
-	 * and the size copied; otherwise err_data points at our copy, valid
-	 * until the next readerr on this CQ. */
-	user_data = buf->err_data;
-	user_size = buf->err_data_size;
-	*buf = err->entry;
-	if (user_size && user_data) {
-		n = err->entry.err_data_size < user_size ?
-			    err->entry.err_data_size : user_size;
-		if (n)
-			memcpy(user_data, err->data, n);
-		buf->err_data = user_data;
-		buf->err_data_size = n;
-	}
+	weft_lock_release(&cq->lock);
+	free(old); /* the previous error's data was valid until now */
 	return 1;
 }
 
@@ -500,10 +511,11 @@ static ssize_t weft_cq_sreadfrom(struct fid_cq *cq_fid, void *buf,
 	 * signal we pick up below. */
 	gen = atomic_load(&cq->signal_gen);
 	atomic_fetch_add(&cq->in_sread, 1);
-	if (atomic_exchange(&cq->signal_sticky, false)) {
-		ret = -FI_EAGAIN;
-		goto out;
-	}
+	/* A kept signal ends the wait at once, but like any signal only
+	 * after one look: fi_cq(3) answers -FI_EAGAIN only when nothing is
+	 * there to read. */
+	if (atomic_exchange(&cq->signal_sticky, false))
+		deadline = weft_wait_deadline(0);
 	for (;;) {
 		bool wake_other;
 

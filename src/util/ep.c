@@ -674,10 +674,13 @@ int weft_ep_rx_complete(struct weft_ep *ep, void *context, uint64_t op_flags,
 	int ret = 0;
 
 	/* An RMA/atomic arriving at the target shows in the CQ only when it
-	 * carries remote CQ data (fi_rma(3)); otherwise only the counter
-	 * sees it. */
-	if (ep->rx_cq && (!remote || (op_flags & FI_REMOTE_CQ_DATA)) &&
-	    (!ep->rx_selective || (op_flags & FI_COMPLETION)))
+	 * carries remote CQ data (fi_rma(3)), and then always: it is not an
+	 * operation the application posted, so FI_SELECTIVE_COMPLETION
+	 * (which filters posted receives without FI_COMPLETION) does not
+	 * apply. Otherwise only the counter sees it. */
+	if (ep->rx_cq && (remote ? !!(op_flags & FI_REMOTE_CQ_DATA) :
+				   (!ep->rx_selective ||
+				    (op_flags & FI_COMPLETION))))
 		ret = weft_cq_write(ep->rx_cq, context,
 				    op_flags & CQ_ENTRY_FLAGS, len, buf, data,
 				    tag, src);

@@ -13,6 +13,9 @@
 #include "util/fabric.h"
 
 #define WEFT_EQ_DEFAULT_SIZE 256
+/* Bytes one event may carry: far above any CM data or entry, and low
+ * enough that sizeof(event) + len cannot wrap. */
+#define WEFT_EQ_MAX_DATA ((size_t)1 << 30)
 
 struct weft_eq_event {
 	struct weft_list link;
@@ -43,12 +46,20 @@ static void weft_eq_event_free(struct weft_eq_event *ev)
 	free(ev);
 }
 
-/* Queue ev and wake a sleeper (or an application holding the fd). */
-static void weft_eq_push(struct weft_eq *eq, struct weft_eq_event *ev)
+/* Queue ev and wake a sleeper (or an application holding the fd).
+ * `limit`: refuse (-FI_EAGAIN) when the EQ already holds that many
+ * entries, checked in the same critical section as the push; 0 for no
+ * limit. */
+static int weft_eq_push(struct weft_eq *eq, struct weft_eq_event *ev,
+			size_t limit)
 {
 	bool wake;
 
 	weft_lock_acquire(&eq->lock);
+	if (limit && eq->count >= limit) {
+		weft_lock_release(&eq->lock);
+		return -FI_EAGAIN;
+	}
 	weft_list_push_back(&eq->events, &ev->link);
 	eq->count++;
 	/* Under the lock: see weft_cq_write. */
@@ -56,6 +67,7 @@ static void weft_eq_push(struct weft_eq *eq, struct weft_eq_event *ev)
 	weft_lock_release(&eq->lock);
 	if (wake)
 		weft_wait_signal_force(&eq->wait);
+	return 0;
 }
 
 int weft_eq_write_event(struct weft_eq *eq, uint32_t event, const void *buf,
@@ -63,7 +75,7 @@ int weft_eq_write_event(struct weft_eq *eq, uint32_t event, const void *buf,
 {
 	struct weft_eq_event *ev;
 
-	if (flags || (len && !buf))
+	if (flags || (len && !buf) || len > WEFT_EQ_MAX_DATA)
 		return -FI_EINVAL;
 	ev = malloc(sizeof(*ev) + len);
 	if (!ev)
@@ -73,7 +85,7 @@ int weft_eq_write_event(struct weft_eq *eq, uint32_t event, const void *buf,
 	ev->len = len;
 	if (len)
 		memcpy(ev->data, buf, len);
-	weft_eq_push(eq, ev);
+	(void)weft_eq_push(eq, ev, 0); /* no limit: cannot fail */
 	return 0;
 }
 
@@ -84,7 +96,7 @@ int weft_eq_write_error(struct weft_eq *eq, fid_t fid, void *context,
 	struct weft_eq_event *ev;
 	size_t dlen = err_data ? err_data_size : 0;
 
-	if (err <= 0)
+	if (err <= 0 || dlen > WEFT_EQ_MAX_DATA)
 		return -FI_EINVAL;
 	ev = malloc(sizeof(*ev) + dlen);
 	if (!ev)
@@ -99,7 +111,7 @@ int weft_eq_write_error(struct weft_eq *eq, fid_t fid, void *context,
 		.prov_errno = prov_errno,
 		.err_data = dlen ? ev->data : NULL, .err_data_size = dlen,
 	};
-	weft_eq_push(eq, ev);
+	(void)weft_eq_push(eq, ev, 0); /* no limit: cannot fail */
 	return 0;
 }
 
@@ -248,7 +260,8 @@ static ssize_t weft_eq_write(struct fid_eq *eq_fid, uint32_t event,
 
 	/* fi_eq(3): only an EQ opened with FI_WRITE takes application
 	 * events. The application has no way to write an error event. */
-	if (!(eq->flags & FI_WRITE) || flags || (len && !buf))
+	if (!(eq->flags & FI_WRITE) || flags || (len && !buf) ||
+	    len > WEFT_EQ_MAX_DATA)
 		return -FI_EINVAL;
 	ev = malloc(sizeof(*ev) + len);
 	if (!ev)
@@ -259,16 +272,12 @@ static ssize_t weft_eq_write(struct fid_eq *eq_fid, uint32_t event,
 	if (len)
 		memcpy(ev->data, buf, len);
 
-	weft_lock_acquire(&eq->lock);
 	/* The size bounds what an application can queue; provider events are
 	 * never refused (see weft_eq_write_event). */
-	if (eq->count >= eq->size) {
-		weft_lock_release(&eq->lock);
+	if (weft_eq_push(eq, ev, eq->size)) {
 		free(ev);
 		return -FI_EAGAIN;
 	}
-	weft_lock_release(&eq->lock);
-	weft_eq_push(eq, ev);
 	return (ssize_t)len;
 }
 

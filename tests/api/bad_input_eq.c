@@ -42,6 +42,9 @@ static void check_eq(struct udp_t *t)
 	EXPECT_RET(fi_eq_write(weq, FI_NOTIFY, &entry, sizeof(entry),
 			       1ULL << 40),
 		   -FI_EINVAL);
+	/* A length whose event allocation would wrap around. */
+	EXPECT_RET_FORKED(fi_eq_write(weq, FI_NOTIFY, &entry, SIZE_MAX, 0),
+			  -FI_EINVAL);
 	CHECK(fi_eq_write(weq, FI_NOTIFY, &entry, sizeof(entry), 0) ==
 	      (ssize_t)sizeof(entry));
 	/* Reading into too small a buffer, into NULL, with unknown flags:

@@ -133,6 +133,23 @@ static void test_overflow(void)
 	CHECK(weft_cq_has_room(weft_cq_of(cq)));
 	CHECK_OK(fi_close(&cq->fid));
 
+	/* One read asking for more than the ring holds while entries wait in
+	 * the overflow list: all of them, once each, in order (not ring
+	 * slots read twice). */
+	cq = open_cq(FI_CQ_FORMAT_TAGGED, 8);
+	write_n(cq, 0, 20);
+	CHECK_RET(fi_cq_read(cq, t, 64), 20);
+	for (int i = 0; i < 20; i++) {
+		CHECK(t[i].op_context == (void *)(uintptr_t)(i + 1));
+		CHECK(t[i].tag == (uint64_t)(0xabc0 + i));
+	}
+	CHECK_RET(fi_cq_read(cq, t, 64), -FI_EAGAIN);
+	CHECK(weft_cq_has_room(weft_cq_of(cq)));
+	write_n(cq, 20, 3);
+	CHECK_RET(fi_cq_read(cq, t, 64), 3);
+	CHECK(t[0].op_context == (void *)(uintptr_t)21);
+	CHECK_OK(fi_close(&cq->fid));
+
 	/* Size 0 picks a default. */
 	cq = open_cq(FI_CQ_FORMAT_CONTEXT, 0);
 	CHECK(weft_cq_of(cq)->ring_mask + 1 >= 64);

@@ -149,6 +149,14 @@ static void test_signal(enum fi_wait_obj wait)
 	CHECK_OK(fi_cq_signal(r.cq));
 	CHECK_RET(fi_cq_sread(r.cq, &m, 1, NULL, -1), -FI_EAGAIN);
 	CHECK_RET(fi_cq_sread(r.cq, &m, 1, NULL, 20), -FI_EAGAIN);
+
+	/* fi_cq(3): a signalled sread returns -FI_EAGAIN only when there is
+	 * nothing to read; a kept signal must not hide a queued entry. */
+	CHECK_OK(weft_cq_write(weft_cq_of(r.cq), (void *)7, FI_SEND, 0, NULL,
+			       0, 0, 0));
+	CHECK_OK(fi_cq_signal(r.cq));
+	CHECK_RET(fi_cq_sread(r.cq, &m, 1, NULL, -1), 1);
+	CHECK(m.op_context == (void *)7);
 	CHECK_OK(fi_close(&r.cq->fid));
 }
 

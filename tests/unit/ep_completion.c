@@ -244,6 +244,31 @@ int main(void)
 	CHECK_OK(fi_close(&txcq->fid));
 	CHECK_OK(fi_close(&csend->fid));
 
+	/* A selective rx CQ suppresses posted receives without
+	 * FI_COMPLETION, but remote CQ data at the target is not a posted
+	 * operation: fi_rma(3) says it always generates a completion. */
+	ep = calloc(1, sizeof(*ep));
+	CHECK(ep);
+	CHECK_OK(fi_cq_open(&dom->domain_fid, &cq_attr, &rxcq, NULL));
+	CHECK_OK(weft_ep_init(ep, dom, info, count_progress, NULL));
+	CHECK_OK(fi_ep_bind(&ep->ep_fid, &rxcq->fid,
+			    FI_RECV | FI_SELECTIVE_COMPLETION));
+	CHECK_OK(weft_ep_rx_complete(ep, (void *)11, FI_RECV | FI_MSG, 1,
+				     NULL, 0, 0, FI_ADDR_NOTAVAIL));
+	expect_empty(rxcq);
+	CHECK_OK(weft_ep_rx_complete(ep, (void *)12,
+				     FI_RECV | FI_MSG | FI_COMPLETION, 1,
+				     NULL, 0, 0, FI_ADDR_NOTAVAIL));
+	CHECK(fi_cq_read(rxcq, &e, 1) == 1 && e.op_context == (void *)12);
+	CHECK_OK(weft_ep_rx_complete(ep, NULL,
+				     FI_RMA | FI_REMOTE_WRITE |
+					     FI_REMOTE_CQ_DATA,
+				     8, NULL, 0x66, 0, FI_ADDR_NOTAVAIL));
+	CHECK(fi_cq_read(rxcq, &e, 1) == 1);
+	CHECK(e.data == 0x66 && (e.flags & FI_REMOTE_CQ_DATA));
+	CHECK_OK(fi_close(&ep->ep_fid.fid));
+	CHECK_OK(fi_close(&rxcq->fid));
+
 	CHECK_OK(fi_close(&dom->domain_fid.fid));
 	fi_freeinfo(info);
 	CHECK_OK(fi_close(&fab->fabric_fid.fid));
