@@ -38,6 +38,10 @@ struct udp_params {
 	char *iface;  /* FI_UDP_IFACE: only this interface, or NULL */
 	int sndbuf;   /* FI_UDP_SNDBUF: SO_SNDBUF bytes, 0 = kernel default */
 	int rcvbuf;   /* FI_UDP_RCVBUF: SO_RCVBUF bytes, 0 = kernel default */
+	int rdm_rto_min_us; /* FI_UDP_RDM_RTO_MIN_US */
+	int rdm_dead_ms;    /* FI_UDP_RDM_DEAD_MS */
+	int rdm_mtu;        /* FI_UDP_RDM_MTU: 0 = by interface */
+	int rdm_drop_ppm;   /* FI_UDP_RDM_DROP_PPM: test-only loss */
 };
 extern struct udp_params udp_params;
 

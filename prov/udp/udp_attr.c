@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "udp.h"
+#include "udp_rdm.h"
 
 #define UDP_TX_CAPS (FI_MSG | FI_SEND)
 #define UDP_RX_CAPS (FI_MSG | FI_RECV | FI_SOURCE | FI_SOURCE_ERR)
@@ -118,9 +119,65 @@ static const struct fi_info udp_info_ipv6 = {
 	.fabric_attr = &udp_fabric_attr,
 };
 
+/* FI_EP_RDM: reliable messages of any size through the reliability
+ * engine (udp_rel.h, udp_rdm.c). Sizes do not depend on the interface. */
+#define UDP_RDM_TX_CAPS (FI_MSG | FI_TAGGED | FI_SEND)
+#define UDP_RDM_RX_CAPS                                                        \
+	(FI_MSG | FI_TAGGED | FI_RECV | FI_SOURCE | FI_DIRECTED_RECV)
+#define UDP_RDM_CAPS (UDP_RDM_TX_CAPS | UDP_RDM_RX_CAPS | UDP_DOMAIN_CAPS)
+
+static struct fi_tx_attr udp_rdm_tx_attr = {
+	.caps = UDP_RDM_TX_CAPS,
+	.op_flags = FI_DELIVERY_COMPLETE,
+	.msg_order = FI_ORDER_SAS,
+	.comp_order = FI_ORDER_NONE,
+	.inject_size = UDP_RDM_INJECT_SIZE,
+	.size = UDP_DEF_QUEUE_SIZE,
+	.iov_limit = UDP_IOV_LIMIT,
+};
+
+static struct fi_rx_attr udp_rdm_rx_attr = {
+	.caps = UDP_RDM_RX_CAPS,
+	.msg_order = FI_ORDER_SAS,
+	.comp_order = FI_ORDER_NONE,
+	.size = UDP_DEF_QUEUE_SIZE,
+	.iov_limit = UDP_IOV_LIMIT,
+};
+
+static struct fi_ep_attr udp_rdm_ep_attr = {
+	.type = FI_EP_RDM,
+	.protocol = FI_PROTO_UDP,
+	.protocol_version = UDP_PROTO_VERSION,
+	.max_msg_size = UDP_RDM_MAX_MSG_SIZE,
+	.tx_ctx_cnt = 1,
+	.rx_ctx_cnt = 1,
+};
+
+static const struct fi_info udp_rdm_info_ipv4 = {
+	.caps = UDP_RDM_CAPS,
+	.addr_format = FI_SOCKADDR_IN,
+	.tx_attr = &udp_rdm_tx_attr,
+	.rx_attr = &udp_rdm_rx_attr,
+	.ep_attr = &udp_rdm_ep_attr,
+	.domain_attr = &udp_domain_attr,
+	.fabric_attr = &udp_fabric_attr,
+};
+
+static const struct fi_info udp_rdm_info_ipv6 = {
+	.caps = UDP_RDM_CAPS,
+	.addr_format = FI_SOCKADDR_IN6,
+	.tx_attr = &udp_rdm_tx_attr,
+	.rx_attr = &udp_rdm_rx_attr,
+	.ep_attr = &udp_rdm_ep_attr,
+	.domain_attr = &udp_domain_attr,
+	.fabric_attr = &udp_fabric_attr,
+};
+
 const struct fi_info *const udp_infos[] = {
 	&udp_info_ipv4,
 	&udp_info_ipv6,
+	&udp_rdm_info_ipv4,
+	&udp_rdm_info_ipv6,
 	NULL,
 };
 
@@ -383,6 +440,8 @@ static int udp_info_set_iface(struct fi_info *info,
 	info->domain_attr->name = dom_name;
 	free(info->fabric_attr->name);
 	info->fabric_attr->name = fab_name;
+	if (info->ep_attr->type == FI_EP_RDM)
+		return 0; /* segmented: sizes do not depend on the MTU */
 	if (info->ep_attr->max_msg_size > ifc->max_msg_size ||
 	    !info->ep_attr->max_msg_size)
 		info->ep_attr->max_msg_size = ifc->max_msg_size;
@@ -392,7 +451,7 @@ static int udp_info_set_iface(struct fi_info *info,
 }
 
 static bool udp_iface_wanted(const struct udp_iface *ifc,
-			     const struct fi_info *hints)
+			     const struct fi_info *hints, bool rdm)
 {
 	char net[INET6_ADDRSTRLEN + 8];
 
@@ -405,6 +464,8 @@ static bool udp_iface_wanted(const struct udp_iface *ifc,
 	    (udp_iface_net_name(ifc, net, sizeof(net)) ||
 	     strcmp(hints->fabric_attr->name, net)))
 		return false;
+	if (rdm) /* the matcher checked the sizes against the template */
+		return true;
 	if (hints->ep_attr && hints->ep_attr->max_msg_size > ifc->max_msg_size)
 		return false;
 	if (hints->tx_attr && hints->tx_attr->inject_size > ifc->max_msg_size)
@@ -474,7 +535,8 @@ int udp_info_fixup(uint32_t version, const char *node, const char *service,
 			const struct udp_iface *ifc = &ifcs[i];
 
 			if (ifc->loopback != (pass == 1) ||
-			    !udp_iface_wanted(ifc, hints))
+			    !udp_iface_wanted(ifc, hints,
+					      info->ep_attr->type == FI_EP_RDM))
 				continue;
 			if (have_src && !udp_addr_is_wildcard(&src) &&
 			    !udp_addr_equal(&src, &ifc->addr))

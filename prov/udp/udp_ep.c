@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "udp.h"
+#include "udp_rdm.h"
 
 static int udp_ep_close(struct fid *fid)
 {
@@ -301,10 +302,15 @@ int udp_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 
 	if (!domain || !info || !ep_fid)
 		return -FI_EINVAL;
+	dom = weft_domain_of(domain);
+	if ((info->ep_attr && info->ep_attr->type == FI_EP_RDM) ||
+	    ((!info->ep_attr || info->ep_attr->type == FI_EP_UNSPEC) &&
+	     dom->info && dom->info->ep_attr &&
+	     dom->info->ep_attr->type == FI_EP_RDM))
+		return udp_rdm_endpoint_open(domain, info, ep_fid, context);
 	if (info->ep_attr && info->ep_attr->type != FI_EP_DGRAM &&
 	    info->ep_attr->type != FI_EP_UNSPEC)
 		return -FI_EINVAL;
-	dom = weft_domain_of(domain);
 	family = udp_ep_family(info, dom);
 	if (family < 0)
 		return -FI_EINVAL;

@@ -26,6 +26,8 @@
 enum udp_op {
 	UDP_OP_INVALID = 0, /* never sent: a zeroed buffer is not a message */
 	UDP_OP_MSG = 1,     /* fi_send family: payload is the message */
+	UDP_OP_REL_DATA = 2, /* reliable (RDM) data: udp_rel_hdr + udp_rel_msg_hdr */
+	UDP_OP_REL_ACK = 3,  /* reliable (RDM) ack: udp_rel_hdr alone */
 	UDP_OP_COUNT
 };
 
@@ -77,5 +79,89 @@ static inline bool udp_hdr_valid(const struct udp_hdr *h, size_t len)
 	       h->version == UDP_PROTO_VERSION && h->op == UDP_OP_MSG &&
 	       (h->flags & ~UDP_HDR_FLAGS_KNOWN) == 0;
 }
+
+/* ---- reliable datagrams (FI_EP_RDM) -----------------------------------
+ *
+ * The reliability engine (udp_rel.h) puts a 40-byte udp_rel_hdr on every
+ * packet. Its first 8 bytes are laid out like udp_hdr's, so a DGRAM
+ * endpoint drops RDM packets (op is not UDP_OP_MSG) and the other way round.
+ * A data packet follows it with a 40-byte udp_rel_msg_hdr, then `paylen`
+ * payload bytes: one fragment of one message. An ack is the udp_rel_hdr
+ * alone. Every data packet also carries an ack for the reverse direction.
+ *
+ * Sequence numbers are 32-bit serial numbers (compared modulo 2^32). `ack`
+ * is cumulative: every seq before it has arrived. Bit i of `sack` says that
+ * seq ack + 1 + i has arrived too. `wnd` is the receiver's credit: it
+ * accepts seqs below ack + wnd.
+ *
+ * Epochs: each endpoint draws a random nonzero 32-bit incarnation id when
+ * it opens. `src_epoch` is the sender's, `dst_epoch` the receiver's as the
+ * sender last heard it (0 while it has heard nothing). A packet whose
+ * dst_epoch names an earlier incarnation of the receiver, or whose
+ * src_epoch differs from the one the receiver knows, shows a restart. */
+
+/* udp_rel_hdr.flags. None are defined yet: must be zero. */
+#define UDP_REL_FLAGS_KNOWN 0x00u
+
+struct udp_rel_hdr {
+	uint8_t version;    /* UDP_PROTO_VERSION */
+	uint8_t op;         /* UDP_OP_REL_DATA or UDP_OP_REL_ACK */
+	uint8_t flags;      /* UDP_REL_FLAGS_KNOWN */
+	uint8_t reserved;   /* zero */
+	uint32_t magic;     /* UDP_PROTO_MAGIC */
+	uint32_t src_epoch; /* sender's incarnation, never 0 */
+	uint32_t dst_epoch; /* receiver's incarnation as known, 0 = unknown */
+	uint32_t seq;       /* data: this packet's sequence number; ack: 0 */
+	uint32_t ack;       /* cumulative ack of the reverse direction */
+	uint64_t sack;      /* bit i: seq ack + 1 + i arrived */
+	uint32_t wnd;       /* credit: seqs below ack + wnd are accepted */
+	uint32_t paylen;    /* data: payload bytes after udp_rel_msg_hdr; ack: 0 */
+};
+
+static_assert(sizeof(struct udp_rel_hdr) == 40, "udp_rel_hdr is 40 bytes");
+static_assert(offsetof(struct udp_rel_hdr, version) == 0, "udp_rel_hdr.version");
+static_assert(offsetof(struct udp_rel_hdr, op) == 1, "udp_rel_hdr.op");
+static_assert(offsetof(struct udp_rel_hdr, flags) == 2, "udp_rel_hdr.flags");
+static_assert(offsetof(struct udp_rel_hdr, reserved) == 3, "udp_rel_hdr.reserved");
+static_assert(offsetof(struct udp_rel_hdr, magic) == 4, "udp_rel_hdr.magic");
+static_assert(offsetof(struct udp_rel_hdr, src_epoch) == 8, "udp_rel_hdr.src_epoch");
+static_assert(offsetof(struct udp_rel_hdr, dst_epoch) == 12, "udp_rel_hdr.dst_epoch");
+static_assert(offsetof(struct udp_rel_hdr, seq) == 16, "udp_rel_hdr.seq");
+static_assert(offsetof(struct udp_rel_hdr, ack) == 20, "udp_rel_hdr.ack");
+static_assert(offsetof(struct udp_rel_hdr, sack) == 24, "udp_rel_hdr.sack");
+static_assert(offsetof(struct udp_rel_hdr, wnd) == 32, "udp_rel_hdr.wnd");
+static_assert(offsetof(struct udp_rel_hdr, paylen) == 36, "udp_rel_hdr.paylen");
+
+/* udp_rel_msg_hdr.mflags */
+#define UDP_REL_MSG_TAGGED 0x01u  /* `tag` is the message's tag */
+#define UDP_REL_MSG_CQ_DATA 0x02u /* `cq_data` is remote CQ data */
+#define UDP_REL_MSG_FLAGS_KNOWN (UDP_REL_MSG_TAGGED | UDP_REL_MSG_CQ_DATA)
+
+/* Describes the message a data packet is one fragment of. Every fragment
+ * repeats it, so any fragment can be checked on its own. */
+struct udp_rel_msg_hdr {
+	uint32_t msg_id;  /* per (sender, receiver) message counter */
+	uint32_t mflags;  /* UDP_REL_MSG_* */
+	uint64_t msg_len; /* whole message, bytes */
+	uint64_t offset;  /* of this fragment in the message */
+	uint64_t tag;     /* if UDP_REL_MSG_TAGGED, else 0 */
+	uint64_t cq_data; /* if UDP_REL_MSG_CQ_DATA, else 0 */
+};
+
+static_assert(sizeof(struct udp_rel_msg_hdr) == 40, "udp_rel_msg_hdr is 40 bytes");
+static_assert(offsetof(struct udp_rel_msg_hdr, msg_id) == 0, "udp_rel_msg_hdr.msg_id");
+static_assert(offsetof(struct udp_rel_msg_hdr, mflags) == 4, "udp_rel_msg_hdr.mflags");
+static_assert(offsetof(struct udp_rel_msg_hdr, msg_len) == 8, "udp_rel_msg_hdr.msg_len");
+static_assert(offsetof(struct udp_rel_msg_hdr, offset) == 16, "udp_rel_msg_hdr.offset");
+static_assert(offsetof(struct udp_rel_msg_hdr, tag) == 24, "udp_rel_msg_hdr.tag");
+static_assert(offsetof(struct udp_rel_msg_hdr, cq_data) == 32, "udp_rel_msg_hdr.cq_data");
+
+#define UDP_REL_ACK_SIZE sizeof(struct udp_rel_hdr)
+#define UDP_REL_DATA_HDR_SIZE \
+	(sizeof(struct udp_rel_hdr) + sizeof(struct udp_rel_msg_hdr))
+static_assert(UDP_REL_DATA_HDR_SIZE == 80, "data packet header is 80 bytes");
+
+/* Largest credit a receiver may advertise (sanity bound for the decoder). */
+#define UDP_REL_MAX_WND 65536u
 
 #endif
