@@ -11,7 +11,7 @@ JOBS ?= $(shell nproc)
 # Keep the nested makes that cmake --build runs from printing every directory.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all setup build run test test-asan test-werror bench compare clean
+.PHONY: all setup build run test test-asan test-werror test-fuzz bench compare clean
 
 all: build
 
@@ -46,8 +46,17 @@ test-asan:
 
 bench: build
 
+# libFuzzer targets (clang), each run for FUZZ_SECONDS over its corpus.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+test-fuzz:
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWEFT_FUZZ=ON \
+		-DWEFT_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target udp_rel
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -L fuzz
+
 compare: build
 	./bench/compare $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(WERROR_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(WERROR_BUILD) $(FUZZ_BUILD)
