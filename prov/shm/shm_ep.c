@@ -320,55 +320,17 @@ static int shm_ep_getname(fid_t fid, void *addr, size_t *addrlen)
 	return 0;
 }
 
-static int shm_ep_getpeer(struct fid_ep *ep, void *addr, size_t *addrlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int shm_ep_connect(struct fid_ep *ep, const void *addr,
-			  const void *param, size_t paramlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int shm_ep_listen(struct fid_pep *pep)
-{
-	return -FI_ENOSYS;
-}
-
-static int shm_ep_accept(struct fid_ep *ep, const void *param, size_t paramlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int shm_ep_reject(struct fid_pep *pep, fid_t handle, const void *param,
-			 size_t paramlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int shm_ep_shutdown(struct fid_ep *ep, uint64_t flags)
-{
-	return -FI_ENOSYS;
-}
-
-static int shm_ep_join(struct fid_ep *ep, const void *addr, uint64_t flags,
-		       struct fid_mc **mc, void *context)
-{
-	return -FI_ENOSYS;
-}
-
 static struct fi_ops_cm shm_ep_cm_ops = {
 	.size = sizeof(struct fi_ops_cm),
 	.setname = shm_ep_setname,
 	.getname = shm_ep_getname,
-	.getpeer = shm_ep_getpeer,
-	.connect = shm_ep_connect,
-	.listen = shm_ep_listen,
-	.accept = shm_ep_accept,
-	.reject = shm_ep_reject,
-	.shutdown = shm_ep_shutdown,
-	.join = shm_ep_join,
+	.getpeer = weft_cm_getpeer_none,
+	.connect = weft_cm_connect_none,
+	.listen = weft_cm_listen_none,
+	.accept = weft_cm_accept_none,
+	.reject = weft_cm_reject_none,
+	.shutdown = weft_cm_shutdown_none,
+	.join = weft_cm_join_none,
 };
 
 /* ---- open ------------------------------------------------------------- */

@@ -145,6 +145,18 @@ void udp_rx_progress(struct udp_ep *ep);
  * 0 or -FI_ENOENT. */
 int udp_rx_cancel(struct udp_ep *ep, void *context);
 
+/* Socket naming shared by the DGRAM and RDM endpoints (udp_ep.c): each
+ * endpoint keeps its socket, family, address and bound flag and passes
+ * them in. udp_sock_bind binds once and stores the address the kernel
+ * chose; getname binds first, so a name can be handed out before
+ * fi_enable; setname is refused once bound. */
+int udp_sock_bind(int sock, union udp_sockaddr *addr, socklen_t addrlen,
+		  bool *bound);
+int udp_sock_setname(union udp_sockaddr *addr, socklen_t addrlen, int family,
+		     bool bound, const void *name, size_t namelen);
+int udp_sock_getname(int sock, union udp_sockaddr *addr, socklen_t addrlen,
+		     bool *bound, void *name, size_t *namelen);
+
 /* errno -> -FI_E*, for the syscall wrappers. */
 static inline int udp_errno_to_fi(int err)
 {

@@ -33,24 +33,63 @@ static int udp_ep_close(struct fid *fid)
 /* Bind the socket to the configured address; the kernel picks the port
  * if it is 0. Done once: at fi_enable, or earlier if the application asks
  * for the name first (so the name it publishes is the one in use). */
-static int udp_ep_bind_socket(struct udp_ep *ep)
+int udp_sock_bind(int sock, union udp_sockaddr *addr, socklen_t addrlen,
+		  bool *bound)
 {
-	union udp_sockaddr bound;
-	socklen_t len = sizeof(bound);
+	union udp_sockaddr got;
+	socklen_t len = sizeof(got);
 	int ret;
 
-	if (ep->bound)
+	if (*bound)
 		return 0;
-	if (bind(ep->sock, &ep->addr.sa, ep->addrlen) != 0 ||
-	    getsockname(ep->sock, &bound.sa, &len) != 0) {
+	if (bind(sock, &addr->sa, addrlen) != 0 ||
+	    getsockname(sock, &got.sa, &len) != 0) {
 		ret = udp_errno_to_fi(errno);
 		FI_WARN(&udp_prov, FI_LOG_EP_CTRL, "bind: %s\n",
 			fi_strerror(-ret));
 		return ret;
 	}
-	memcpy(&ep->addr, &bound, ep->addrlen);
-	ep->bound = true;
+	memcpy(addr, &got, addrlen);
+	*bound = true;
 	return 0;
+}
+
+int udp_sock_setname(union udp_sockaddr *addr, socklen_t addrlen, int family,
+		     bool bound, const void *name, size_t namelen)
+{
+	const struct sockaddr *sa = name;
+
+	/* A UDP socket cannot be rebound. */
+	if (bound)
+		return -FI_EOPBADSTATE;
+	if (!name || namelen < addrlen || sa->sa_family != family)
+		return -FI_EINVAL;
+	memcpy(addr, name, addrlen);
+	return 0;
+}
+
+int udp_sock_getname(int sock, union udp_sockaddr *addr, socklen_t addrlen,
+		     bool *bound, void *name, size_t *namelen)
+{
+	int ret;
+
+	if (!namelen)
+		return -FI_EINVAL;
+	if (!name || *namelen < addrlen) {
+		*namelen = addrlen;
+		return -FI_ETOOSMALL;
+	}
+	ret = udp_sock_bind(sock, addr, addrlen, bound);
+	if (ret)
+		return ret;
+	memcpy(name, addr, addrlen);
+	*namelen = addrlen;
+	return 0;
+}
+
+static int udp_ep_bind_socket(struct udp_ep *ep)
+{
+	return udp_sock_bind(ep->sock, &ep->addr, ep->addrlen, &ep->bound);
 }
 
 static int udp_ep_enable(struct udp_ep *ep)
@@ -151,15 +190,9 @@ static struct fi_ops_ep udp_ep_ops = {
 static int udp_ep_setname(fid_t fid, void *addr, size_t addrlen)
 {
 	struct udp_ep *ep = udp_ep_of_fid(fid);
-	const struct sockaddr *sa = addr;
 
-	/* A UDP socket cannot be rebound. */
-	if (ep->bound)
-		return -FI_EOPBADSTATE;
-	if (!addr || addrlen < ep->addrlen || sa->sa_family != ep->family)
-		return -FI_EINVAL;
-	memcpy(&ep->addr, addr, ep->addrlen);
-	return 0;
+	return udp_sock_setname(&ep->addr, ep->addrlen, ep->family, ep->bound,
+				addr, addrlen);
 }
 
 /* The bound address (the kernel picked the port if the source address had
@@ -168,71 +201,22 @@ static int udp_ep_setname(fid_t fid, void *addr, size_t addrlen)
 static int udp_ep_getname(fid_t fid, void *addr, size_t *addrlen)
 {
 	struct udp_ep *ep = udp_ep_of_fid(fid);
-	int ret;
 
-	if (!addrlen)
-		return -FI_EINVAL;
-	if (!addr || *addrlen < ep->addrlen) {
-		*addrlen = ep->addrlen;
-		return -FI_ETOOSMALL;
-	}
-	ret = udp_ep_bind_socket(ep);
-	if (ret)
-		return ret;
-	memcpy(addr, &ep->addr, ep->addrlen);
-	*addrlen = ep->addrlen;
-	return 0;
-}
-
-static int udp_ep_getpeer(struct fid_ep *ep, void *addr, size_t *addrlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_ep_connect(struct fid_ep *ep, const void *addr,
-			  const void *param, size_t paramlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_ep_listen(struct fid_pep *pep)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_ep_accept(struct fid_ep *ep, const void *param, size_t paramlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_ep_reject(struct fid_pep *pep, fid_t handle, const void *param,
-			 size_t paramlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_ep_shutdown(struct fid_ep *ep, uint64_t flags)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_ep_join(struct fid_ep *ep, const void *addr, uint64_t flags,
-		       struct fid_mc **mc, void *context)
-{
-	return -FI_ENOSYS; /* FI_MULTICAST is not offered */
+	return udp_sock_getname(ep->sock, &ep->addr, ep->addrlen, &ep->bound,
+				addr, addrlen);
 }
 
 static struct fi_ops_cm udp_ep_cm_ops = {
 	.size = sizeof(struct fi_ops_cm),
 	.setname = udp_ep_setname,
 	.getname = udp_ep_getname,
-	.getpeer = udp_ep_getpeer,
-	.connect = udp_ep_connect,
-	.listen = udp_ep_listen,
-	.accept = udp_ep_accept,
-	.reject = udp_ep_reject,
-	.shutdown = udp_ep_shutdown,
-	.join = udp_ep_join,
+	.getpeer = weft_cm_getpeer_none,
+	.connect = weft_cm_connect_none,
+	.listen = weft_cm_listen_none,
+	.accept = weft_cm_accept_none,
+	.reject = weft_cm_reject_none,
+	.shutdown = weft_cm_shutdown_none,
+	.join = weft_cm_join_none, /* FI_MULTICAST is not offered */
 };
 
 /* ---- open ------------------------------------------------------------- */

@@ -778,106 +778,36 @@ static struct fi_ops_ep udp_rdm_ep_ops = {
 
 static int udp_rdm_bind_socket(struct udp_rdm_ep *ep)
 {
-	union udp_sockaddr bound;
-	socklen_t len = sizeof(bound);
-	int ret;
-
-	if (ep->bound)
-		return 0;
-	if (bind(ep->sock, &ep->addr.sa, ep->addrlen) != 0 ||
-	    getsockname(ep->sock, &bound.sa, &len) != 0) {
-		ret = udp_errno_to_fi(errno);
-		FI_WARN(&udp_prov, FI_LOG_EP_CTRL, "bind: %s\n",
-			fi_strerror(-ret));
-		return ret;
-	}
-	memcpy(&ep->addr, &bound, ep->addrlen);
-	ep->bound = true;
-	return 0;
+	return udp_sock_bind(ep->sock, &ep->addr, ep->addrlen, &ep->bound);
 }
 
 static int udp_rdm_setname(fid_t fid, void *addr, size_t addrlen)
 {
 	struct udp_rdm_ep *ep = udp_rdm_ep_of_fid(fid);
-	const struct sockaddr *sa = addr;
 
-	if (ep->bound)
-		return -FI_EOPBADSTATE;
-	if (!addr || addrlen < ep->addrlen || sa->sa_family != ep->family)
-		return -FI_EINVAL;
-	memcpy(&ep->addr, addr, ep->addrlen);
-	return 0;
+	return udp_sock_setname(&ep->addr, ep->addrlen, ep->family, ep->bound,
+				addr, addrlen);
 }
 
 static int udp_rdm_getname(fid_t fid, void *addr, size_t *addrlen)
 {
 	struct udp_rdm_ep *ep = udp_rdm_ep_of_fid(fid);
-	int ret;
 
-	if (!addrlen)
-		return -FI_EINVAL;
-	if (!addr || *addrlen < ep->addrlen) {
-		*addrlen = ep->addrlen;
-		return -FI_ETOOSMALL;
-	}
-	ret = udp_rdm_bind_socket(ep);
-	if (ret)
-		return ret;
-	memcpy(addr, &ep->addr, ep->addrlen);
-	*addrlen = ep->addrlen;
-	return 0;
-}
-
-static int udp_rdm_getpeer(struct fid_ep *ep, void *addr, size_t *addrlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_rdm_connect(struct fid_ep *ep, const void *addr,
-			   const void *param, size_t paramlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_rdm_listen(struct fid_pep *pep)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_rdm_accept(struct fid_ep *ep, const void *param,
-			  size_t paramlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_rdm_reject(struct fid_pep *pep, fid_t handle,
-			  const void *param, size_t paramlen)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_rdm_shutdown(struct fid_ep *ep, uint64_t flags)
-{
-	return -FI_ENOSYS;
-}
-
-static int udp_rdm_join(struct fid_ep *ep, const void *addr, uint64_t flags,
-			struct fid_mc **mc, void *context)
-{
-	return -FI_ENOSYS;
+	return udp_sock_getname(ep->sock, &ep->addr, ep->addrlen, &ep->bound,
+				addr, addrlen);
 }
 
 static struct fi_ops_cm udp_rdm_cm_ops = {
 	.size = sizeof(struct fi_ops_cm),
 	.setname = udp_rdm_setname,
 	.getname = udp_rdm_getname,
-	.getpeer = udp_rdm_getpeer,
-	.connect = udp_rdm_connect,
-	.listen = udp_rdm_listen,
-	.accept = udp_rdm_accept,
-	.reject = udp_rdm_reject,
-	.shutdown = udp_rdm_shutdown,
-	.join = udp_rdm_join,
+	.getpeer = weft_cm_getpeer_none,
+	.connect = weft_cm_connect_none,
+	.listen = weft_cm_listen_none,
+	.accept = weft_cm_accept_none,
+	.reject = weft_cm_reject_none,
+	.shutdown = weft_cm_shutdown_none,
+	.join = weft_cm_join_none,
 };
 
 /* ---- open, enable, close ------------------------------------------------- */

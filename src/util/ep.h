@@ -6,6 +6,7 @@
 #define WEFT_UTIL_EP_H
 
 #include <rdma/fabric.h>
+#include <rdma/fi_cm.h>
 #include <rdma/fi_endpoint.h>
 #include <stdbool.h>
 #include <sys/uio.h>
@@ -195,6 +196,22 @@ ssize_t weft_ep_size_left_none(struct fid_ep *ep);
 
 /* Stubs of the right type for ops a provider does not implement: each
  * returns -FI_ENOSYS. Every ops table slot is either real or one of these. */
+/* The slots of weft_ops_cm_none, for a provider whose endpoints implement
+ * only some CM calls (connectionless endpoints: setname/getname). */
+int weft_cm_setname_none(fid_t fid, void *addr, size_t addrlen);
+int weft_cm_getname_none(fid_t fid, void *addr, size_t *addrlen);
+int weft_cm_getpeer_none(struct fid_ep *ep, void *addr, size_t *addrlen);
+int weft_cm_connect_none(struct fid_ep *ep, const void *addr,
+			 const void *param, size_t paramlen);
+int weft_cm_listen_none(struct fid_pep *pep);
+int weft_cm_accept_none(struct fid_ep *ep, const void *param,
+			size_t paramlen);
+int weft_cm_reject_none(struct fid_pep *pep, fid_t handle, const void *param,
+			size_t paramlen);
+int weft_cm_shutdown_none(struct fid_ep *ep, uint64_t flags);
+int weft_cm_join_none(struct fid_ep *ep, const void *addr, uint64_t flags,
+		      struct fid_mc **mc, void *context);
+
 extern struct fi_ops_cm weft_ops_cm_none;
 extern struct fi_ops_msg weft_ops_msg_none;
 extern struct fi_ops_tagged weft_ops_tagged_none;

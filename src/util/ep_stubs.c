@@ -51,7 +51,7 @@ ssize_t weft_ep_size_left_none(struct fid_ep *ep)
 
 /* ---- fi_ops_cm --------------------------------------------------------- */
 
-static int cm_setname_none(fid_t fid, void *addr, size_t addrlen)
+int weft_cm_setname_none(fid_t fid, void *addr, size_t addrlen)
 {
 	(void)fid;
 	(void)addr;
@@ -59,7 +59,7 @@ static int cm_setname_none(fid_t fid, void *addr, size_t addrlen)
 	return -FI_ENOSYS;
 }
 
-static int cm_getname_none(fid_t fid, void *addr, size_t *addrlen)
+int weft_cm_getname_none(fid_t fid, void *addr, size_t *addrlen)
 {
 	(void)fid;
 	(void)addr;
@@ -67,7 +67,7 @@ static int cm_getname_none(fid_t fid, void *addr, size_t *addrlen)
 	return -FI_ENOSYS;
 }
 
-static int cm_getpeer_none(struct fid_ep *ep, void *addr, size_t *addrlen)
+int weft_cm_getpeer_none(struct fid_ep *ep, void *addr, size_t *addrlen)
 {
 	(void)ep;
 	(void)addr;
@@ -75,7 +75,7 @@ static int cm_getpeer_none(struct fid_ep *ep, void *addr, size_t *addrlen)
 	return -FI_ENOSYS;
 }
 
-static int cm_connect_none(struct fid_ep *ep, const void *addr,
+int weft_cm_connect_none(struct fid_ep *ep, const void *addr,
 			   const void *param, size_t paramlen)
 {
 	(void)ep;
@@ -85,13 +85,13 @@ static int cm_connect_none(struct fid_ep *ep, const void *addr,
 	return -FI_ENOSYS;
 }
 
-static int cm_listen_none(struct fid_pep *pep)
+int weft_cm_listen_none(struct fid_pep *pep)
 {
 	(void)pep;
 	return -FI_ENOSYS;
 }
 
-static int cm_accept_none(struct fid_ep *ep, const void *param,
+int weft_cm_accept_none(struct fid_ep *ep, const void *param,
 			  size_t paramlen)
 {
 	(void)ep;
@@ -100,7 +100,7 @@ static int cm_accept_none(struct fid_ep *ep, const void *param,
 	return -FI_ENOSYS;
 }
 
-static int cm_reject_none(struct fid_pep *pep, fid_t handle, const void *param,
+int weft_cm_reject_none(struct fid_pep *pep, fid_t handle, const void *param,
 			  size_t paramlen)
 {
 	(void)pep;
@@ -110,14 +110,14 @@ static int cm_reject_none(struct fid_pep *pep, fid_t handle, const void *param,
 	return -FI_ENOSYS;
 }
 
-static int cm_shutdown_none(struct fid_ep *ep, uint64_t flags)
+int weft_cm_shutdown_none(struct fid_ep *ep, uint64_t flags)
 {
 	(void)ep;
 	(void)flags;
 	return -FI_ENOSYS;
 }
 
-static int cm_join_none(struct fid_ep *ep, const void *addr, uint64_t flags,
+int weft_cm_join_none(struct fid_ep *ep, const void *addr, uint64_t flags,
 			struct fid_mc **mc, void *context)
 {
 	(void)ep;
@@ -130,15 +130,15 @@ static int cm_join_none(struct fid_ep *ep, const void *addr, uint64_t flags,
 
 struct fi_ops_cm weft_ops_cm_none = {
 	.size = sizeof(struct fi_ops_cm),
-	.setname = cm_setname_none,
-	.getname = cm_getname_none,
-	.getpeer = cm_getpeer_none,
-	.connect = cm_connect_none,
-	.listen = cm_listen_none,
-	.accept = cm_accept_none,
-	.reject = cm_reject_none,
-	.shutdown = cm_shutdown_none,
-	.join = cm_join_none,
+	.setname = weft_cm_setname_none,
+	.getname = weft_cm_getname_none,
+	.getpeer = weft_cm_getpeer_none,
+	.connect = weft_cm_connect_none,
+	.listen = weft_cm_listen_none,
+	.accept = weft_cm_accept_none,
+	.reject = weft_cm_reject_none,
+	.shutdown = weft_cm_shutdown_none,
+	.join = weft_cm_join_none,
 };
 
 /* ---- fi_ops_msg -------------------------------------------------------- */
