@@ -62,14 +62,6 @@ size_t udp_max_msg_size(int family, unsigned int mtu);
 
 /* ---- fabric, domain ------------------------------------------------ */
 
-/* -FI_ENOSYS stubs for fi_ops slots (udp_fabric.c). */
-int udp_fid_bind_none(struct fid *fid, struct fid *bfid, uint64_t flags);
-int udp_fid_control_none(struct fid *fid, int command, void *arg);
-int udp_fid_ops_open_none(struct fid *fid, const char *name, uint64_t flags,
-			  void **ops, void *context);
-int udp_fid_tostr_none(const struct fid *fid, char *buf, size_t len);
-int udp_fid_ops_set_none(struct fid *fid, const char *name, uint64_t flags,
-			 void *ops, void *context);
 
 int udp_fabric_open(struct fi_fabric_attr *attr, struct fid_fabric **fabric,
 		    void *context);

@@ -21,10 +21,10 @@ static struct fi_ops udp_domain_fi_ops = {
 	.size = sizeof(struct fi_ops),
 	.close = udp_domain_close,
 	.bind = weft_domain_bind,
-	.control = udp_fid_control_none,
-	.ops_open = udp_fid_ops_open_none,
-	.tostr = udp_fid_tostr_none,
-	.ops_set = udp_fid_ops_set_none,
+	.control = weft_fid_control_none,
+	.ops_open = weft_fid_ops_open_none,
+	.tostr = weft_fid_tostr_none,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 static int udp_scalable_ep(struct fid_domain *domain, struct fi_info *info,

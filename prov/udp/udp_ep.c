@@ -127,9 +127,9 @@ static struct fi_ops udp_ep_fi_ops = {
 	.close = udp_ep_close,
 	.bind = weft_ep_bind,
 	.control = udp_ep_control,
-	.ops_open = udp_fid_ops_open_none,
-	.tostr = udp_fid_tostr_none,
-	.ops_set = udp_fid_ops_set_none,
+	.ops_open = weft_fid_ops_open_none,
+	.tostr = weft_fid_tostr_none,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 /* ---- fi_ops_ep --------------------------------------------------------- */

@@ -928,9 +928,9 @@ static struct fi_ops udp_rdm_fi_ops = {
 	.close = udp_rdm_close,
 	.bind = weft_ep_bind,
 	.control = udp_rdm_control,
-	.ops_open = udp_fid_ops_open_none,
-	.tostr = udp_fid_tostr_none,
-	.ops_set = udp_fid_ops_set_none,
+	.ops_open = weft_fid_ops_open_none,
+	.tostr = weft_fid_tostr_none,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 static bool udp_rdm_is_loopback(const union udp_sockaddr *a)
