@@ -713,3 +713,33 @@ int weft_ep_rx_error(struct weft_ep *ep, void *context, uint64_t op_flags,
 		weft_cntr_inc_err(cntr);
 	return ret;
 }
+
+int weft_ep_rx_source_error(struct weft_ep *ep, void *context,
+			    uint64_t op_flags, void *buf, size_t len,
+			    uint64_t data, uint64_t tag, const void *addr,
+			    size_t addrlen)
+{
+	struct weft_cntr *cntr = ep->cntrs[weft_ep_rx_cntr_kind(op_flags)];
+	int ret = 0;
+
+	if (ep->rx_cq) {
+		/* weft_cq_write_error copies err_data, so addr may be the
+		 * caller's scratch. */
+		struct fi_cq_err_entry e = {
+			.op_context = context,
+			.flags = op_flags & CQ_ENTRY_FLAGS,
+			.len = len,
+			.buf = buf,
+			.data = data,
+			.tag = tag,
+			.err = FI_EADDRNOTAVAIL,
+			.prov_errno = FI_EADDRNOTAVAIL,
+			.err_data = (void *)addr,
+			.err_data_size = addrlen,
+		};
+		ret = weft_cq_write_error(ep->rx_cq, &e, FI_ADDR_NOTAVAIL);
+	}
+	if (cntr)
+		weft_cntr_inc_err(cntr);
+	return ret;
+}

@@ -158,6 +158,15 @@ int weft_ep_rx_complete(struct weft_ep *ep, void *context, uint64_t op_flags,
 int weft_ep_rx_error(struct weft_ep *ep, void *context, uint64_t op_flags,
 		     int err, int prov_errno, void *buf, size_t len, size_t olen,
 		     uint64_t data, uint64_t tag);
+/* FI_SOURCE_ERR (fi_getinfo(3)): a message arrived, complete and in buf,
+ * from an address the AV does not hold. It is reported as an error
+ * completion with err = FI_EADDRNOTAVAIL whose err_data is the sender's raw
+ * address (addrlen bytes, copied), so the application can fi_av_insert it.
+ * Bumps the receive counter's error count. */
+int weft_ep_rx_source_error(struct weft_ep *ep, void *context,
+			    uint64_t op_flags, void *buf, size_t len,
+			    uint64_t data, uint64_t tag, const void *addr,
+			    size_t addrlen);
 
 /* Argument checks every provider's data path makes the same way:
  * -FI_EINVAL for a NULL iov array with count > 0 or a NULL base with a
