@@ -3,14 +3,6 @@
 
 #include "shm.h"
 
-static int shm_domain2(struct fid_fabric *fabric, struct fi_info *info,
-		       struct fid_domain **dom, uint64_t flags, void *context)
-{
-	if (flags)
-		return -FI_EBADFLAGS;
-	return shm_domain_open(fabric, info, dom, context);
-}
-
 static struct fi_ops_fabric shm_fabric_ops = {
 	.size = sizeof(struct fi_ops_fabric),
 	.domain = shm_domain_open,
@@ -18,27 +10,12 @@ static struct fi_ops_fabric shm_fabric_ops = {
 	.eq_open = weft_eq_open,
 	.wait_open = weft_fabric_wait_open_none,
 	.trywait = weft_fabric_trywait,
-	.domain2 = shm_domain2,
+	.domain2 = weft_fabric_domain2,
 };
 
 int shm_fabric_open(struct fi_fabric_attr *attr, struct fid_fabric **fabric,
 		    void *context)
 {
-	struct weft_fabric *fab;
-	int ret;
-
-	if (!attr || !fabric)
-		return -FI_EINVAL;
-	fab = calloc(1, sizeof(*fab));
-	if (!fab)
-		return -FI_ENOMEM;
-	ret = weft_fabric_init(fab, &shm_desc, attr, context, &shm_fabric_ops);
-	if (ret) {
-		free(fab);
-		return ret;
-	}
-	/* weft_fabric_fi_ops: close = fini + free of this calloc'ed base. */
-	fab->fabric_fid.fid.ops = &weft_fabric_fi_ops;
-	*fabric = &fab->fabric_fid;
-	return 0;
+	return weft_fabric_open(&shm_desc, &shm_fabric_ops, attr, fabric,
+				context);
 }

@@ -97,11 +97,6 @@ int tcp_fabric_open(struct fi_fabric_attr *attr, struct fid_fabric **fabric,
 		    void *context);
 int tcp_domain_open(struct fid_fabric *fabric, struct fi_info *info,
 		    struct fid_domain **domain, void *context);
-int tcp_fid_ops_open_none(struct fid *fid, const char *name, uint64_t flags,
-			  void **ops, void *context);
-int tcp_fid_tostr_none(const struct fid *fid, char *buf, size_t len);
-int tcp_fid_ops_set_none(struct fid *fid, const char *name, uint64_t flags,
-			 void *ops, void *context);
 
 /* ---- connection requests and passive endpoints ------------------------ */
 

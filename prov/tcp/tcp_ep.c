@@ -50,9 +50,9 @@ static struct fi_ops tcp_ep_fi_ops = {
 	.close = tcp_ep_close,
 	.bind = weft_ep_bind,
 	.control = tcp_ep_control,
-	.ops_open = tcp_fid_ops_open_none,
-	.tostr = tcp_fid_tostr_none,
-	.ops_set = tcp_fid_ops_set_none,
+	.ops_open = weft_fid_ops_open_none,
+	.tostr = weft_fid_tostr_none,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 /* ---- fi_ops_ep --------------------------------------------------------- */

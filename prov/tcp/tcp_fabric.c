@@ -5,31 +5,6 @@
 
 #include "tcp.h"
 
-int tcp_fid_ops_open_none(struct fid *fid, const char *name, uint64_t flags,
-			  void **ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
-int tcp_fid_tostr_none(const struct fid *fid, char *buf, size_t len)
-{
-	return -FI_ENOSYS;
-}
-
-int tcp_fid_ops_set_none(struct fid *fid, const char *name, uint64_t flags,
-			 void *ops, void *context)
-{
-	return -FI_ENOSYS;
-}
-
-static int tcp_domain2(struct fid_fabric *fabric, struct fi_info *info,
-		       struct fid_domain **dom, uint64_t flags, void *context)
-{
-	if (flags)
-		return -FI_EBADFLAGS;
-	return tcp_domain_open(fabric, info, dom, context);
-}
-
 static struct fi_ops_fabric tcp_fabric_ops = {
 	.size = sizeof(struct fi_ops_fabric),
 	.domain = tcp_domain_open,
@@ -37,27 +12,14 @@ static struct fi_ops_fabric tcp_fabric_ops = {
 	.eq_open = weft_eq_open,
 	.wait_open = weft_fabric_wait_open_none,
 	.trywait = weft_fabric_trywait,
-	.domain2 = tcp_domain2,
+	.domain2 = weft_fabric_domain2,
 };
 
 int tcp_fabric_open(struct fi_fabric_attr *attr, struct fid_fabric **fabric,
 		    void *context)
 {
-	struct weft_fabric *fab;
-	int ret;
-
-	if (!attr || !fabric)
-		return -FI_EINVAL;
-	fab = calloc(1, sizeof(*fab));
-	if (!fab)
-		return -FI_ENOMEM;
-	ret = weft_fabric_init(fab, &tcp_desc, attr, context, &tcp_fabric_ops);
-	if (ret) {
-		free(fab);
-		return ret;
-	}
-	*fabric = &fab->fabric_fid;
-	return 0;
+	return weft_fabric_open(&tcp_desc, &tcp_fabric_ops, attr, fabric,
+				context);
 }
 
 /* ---- domain ----------------------------------------------------------- */

@@ -314,9 +314,9 @@ static struct fi_ops tcp_pep_fi_ops = {
 	.close = tcp_pep_close,
 	.bind = tcp_pep_bind,
 	.control = tcp_pep_control,
-	.ops_open = tcp_fid_ops_open_none,
-	.tostr = tcp_fid_tostr_none,
-	.ops_set = tcp_fid_ops_set_none,
+	.ops_open = weft_fid_ops_open_none,
+	.tostr = weft_fid_tostr_none,
+	.ops_set = weft_fid_ops_set_none,
 };
 
 static int tcp_pep_getopt(fid_t fid, int level, int optname, void *optval,

@@ -124,6 +124,28 @@ int weft_fabric_init(struct weft_fabric *fab, const struct weft_prov_desc *desc,
 	return 0;
 }
 
+int weft_fabric_open(const struct weft_prov_desc *desc,
+		     struct fi_ops_fabric *ops, struct fi_fabric_attr *attr,
+		     struct fid_fabric **fabric, void *context)
+{
+	struct weft_fabric *fab;
+	int ret;
+
+	if (!attr || !fabric)
+		return -FI_EINVAL;
+	fab = calloc(1, sizeof(*fab));
+	if (!fab)
+		return -FI_ENOMEM;
+	ret = weft_fabric_init(fab, desc, attr, context, ops);
+	if (ret) {
+		free(fab);
+		return ret;
+	}
+	/* weft_fabric_fi_ops (set by init): close = fini + free. */
+	*fabric = &fab->fabric_fid;
+	return 0;
+}
+
 int weft_fabric_fini(struct weft_fabric *fab)
 {
 	if (!fab)
@@ -160,6 +182,16 @@ int weft_fabric_passive_ep_none(struct fid_fabric *fabric,
 	(void)pep;
 	(void)context;
 	return -FI_ENOSYS;
+}
+
+int weft_fabric_domain2(struct fid_fabric *fabric, struct fi_info *info,
+			struct fid_domain **dom, uint64_t flags, void *context)
+{
+	if (!fabric)
+		return -FI_EINVAL;
+	if (flags)
+		return -FI_EBADFLAGS;
+	return fabric->ops->domain(fabric, info, dom, context);
 }
 
 int weft_fabric_domain2_none(struct fid_fabric *fabric, struct fi_info *info,

@@ -34,6 +34,12 @@ int weft_fabric_init(struct weft_fabric *fab, const struct weft_prov_desc *desc,
 		     const struct fi_fabric_attr *attr, void *context,
 		     struct fi_ops_fabric *ops);
 int weft_fabric_fini(struct weft_fabric *fab); /* -FI_EBUSY if ref > 0 */
+/* The whole of a provider's fabric open: checks arguments (-FI_EINVAL),
+ * callocs a weft_fabric, weft_fabric_init with desc and ops, and hands it
+ * back; closing it runs weft_fabric_close. */
+int weft_fabric_open(const struct weft_prov_desc *desc,
+		     struct fi_ops_fabric *ops, struct fi_fabric_attr *attr,
+		     struct fid_fabric **fabric, void *context);
 
 /* The fabric's struct fi_ops, set by weft_fabric_init: close runs
  * weft_fabric_fini and then free()s the fabric, so a provider whose fabric
@@ -54,6 +60,10 @@ int weft_fabric_wait_open_none(struct fid_fabric *fabric,
 int weft_fabric_passive_ep_none(struct fid_fabric *fabric,
 				struct fi_info *info, struct fid_pep **pep,
 				void *context);
+/* fi_domain2 for providers with no domain2 flags: -FI_EBADFLAGS for any
+ * flag, else the fabric's own domain open. */
+int weft_fabric_domain2(struct fid_fabric *fabric, struct fi_info *info,
+			struct fid_domain **dom, uint64_t flags, void *context);
 int weft_fabric_domain2_none(struct fid_fabric *fabric, struct fi_info *info,
 			     struct fid_domain **dom, uint64_t flags,
 			     void *context);
