@@ -23,6 +23,10 @@
 	 FI_MULTICAST | FI_COLLECTIVE | FI_READ | FI_WRITE | FI_REMOTE_READ | \
 	 FI_REMOTE_WRITE | FI_REMOTE_CQ_DATA | FI_MULTI_RECV | FI_MORE |      \
 	 FI_CLAIM)
+/* A transmit completion never carries remote CQ data (fi_cq(3): the flag
+ * says the entry's data field holds the peer's immediate data) nor names a
+ * multi-receive buffer, whatever flags the operation was posted with. */
+#define TX_ENTRY_FLAGS (CQ_ENTRY_FLAGS & ~(FI_REMOTE_CQ_DATA | FI_MULTI_RECV))
 
 /* Default operation flags an application may set with FI_SETOPSFLAG
  * (fi_endpoint(3) "Operation Flags"). */
@@ -628,7 +632,7 @@ int weft_ep_tx_complete(struct weft_ep *ep, void *context, uint64_t op_flags,
 	 * for an entry with FI_COMPLETION. */
 	if (ep->tx_cq && (!ep->tx_selective || (op_flags & FI_COMPLETION)))
 		ret = weft_cq_write(ep->tx_cq, context,
-				    op_flags & CQ_ENTRY_FLAGS, len, buf, data,
+				    op_flags & TX_ENTRY_FLAGS, len, buf, data,
 				    tag, FI_ADDR_NOTAVAIL);
 	weft_ep_cntr_inc(ep, weft_ep_tx_cntr_kind(op_flags));
 	return ret;
@@ -653,7 +657,7 @@ int weft_ep_tx_error(struct weft_ep *ep, void *context, uint64_t op_flags,
 	if (ep->tx_cq) {
 		struct fi_cq_err_entry e = {
 			.op_context = context,
-			.flags = op_flags & CQ_ENTRY_FLAGS,
+			.flags = op_flags & TX_ENTRY_FLAGS,
 			.len = len,
 			.olen = olen,
 			.err = positive_err(err),

@@ -210,6 +210,21 @@ int main(void)
 	/* Closing the endpoint unbinds it everywhere: the queues close. */
 	CHECK_RET(fi_close(&txcq->fid), -FI_EBUSY);
 	CHECK_RET(fi_close(&csend->fid), -FI_EBUSY);
+	{
+		uint64_t sends = cval(csend);
+
+		/* A send posted with FI_REMOTE_CQ_DATA (fi_senddata)
+		 * completes as a plain send: the flag describes received
+		 * immediate data only. */
+		CHECK_OK(weft_ep_tx_complete(ep, (void *)21,
+					     FI_SEND | FI_MSG | FI_COMPLETION |
+						     FI_REMOTE_CQ_DATA,
+					     4, NULL, 0x77, 0));
+		CHECK(fi_cq_read(txcq, &e, 1) == 1);
+		CHECK(e.op_context == (void *)21);
+		CHECK(e.flags == (FI_SEND | FI_MSG));
+		CHECK(cval(csend) == sends + 1);
+	}
 	CHECK_OK(fi_close(&ep->ep_fid.fid));
 	progress_calls = 0;
 	expect_empty(txcq);
