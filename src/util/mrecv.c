@@ -73,6 +73,20 @@ bool weft_mrecv_error(struct weft_ep *ep, struct weft_mrecv *m,
 	return released;
 }
 
+bool weft_mrecv_source_error(struct weft_ep *ep, struct weft_mrecv *m,
+			     uint64_t op_flags, void *buf, size_t len,
+			     uint64_t data, const void *addr, size_t addrlen)
+{
+	bool released = mrecv_release(m);
+	uint64_t flags = op_flags | FI_RECV | FI_MSG;
+
+	if (released)
+		flags |= FI_MULTI_RECV;
+	weft_ep_rx_source_error(ep, m->context, flags, buf, len, data, 0, addr,
+				addrlen);
+	return released;
+}
+
 bool weft_mrecv_cancel(struct weft_ep *ep, struct weft_mrecv *m)
 {
 	m->retired = true;

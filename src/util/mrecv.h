@@ -75,6 +75,15 @@ bool weft_mrecv_error(struct weft_ep *ep, struct weft_mrecv *m,
 		      uint64_t op_flags, int err, void *buf, size_t len,
 		      size_t olen, uint64_t data);
 
+/* Same for a claimed message that landed whole but came from an address
+ * the AV does not hold, on an endpoint with FI_SOURCE_ERR: the error
+ * completion of weft_ep_rx_source_error (FI_EADDRNOTAVAIL, err_data = the
+ * sender's raw address), carrying FI_MULTI_RECV when it releases the
+ * buffer. */
+bool weft_mrecv_source_error(struct weft_ep *ep, struct weft_mrecv *m,
+			     uint64_t op_flags, void *buf, size_t len,
+			     uint64_t data, const void *addr, size_t addrlen);
+
 /* fi_cancel of a multi-receive buffer: retires it. With nothing in flight
  * it is released at once with an FI_ECANCELED error completion carrying
  * FI_MULTI_RECV (returns true: free the entry); otherwise the last

@@ -144,6 +144,22 @@ int main(void)
 	read_one(cq, &e);
 	CHECK(e.op_context == (void *)11 && (e.flags & FI_MULTI_RECV));
 
+	/* An unknown sender's message in a multi-receive buffer: the source
+	 * error releases the buffer when it is the last one. */
+	weft_mrecv_init(&m, &iov, (void *)13, FI_COMPLETION, 250);
+	a = weft_mrecv_claim(&m, 10, &room);
+	CHECK(!weft_mrecv_open(&m));
+	memset(addr, 0xcd, sizeof(addr));
+	CHECK(weft_mrecv_source_error(ep, &m, 0, a, 10, 0, addr,
+				      sizeof(addr)));
+	memset(&err, 0, sizeof(err));
+	err.err_data = errbuf;
+	err.err_data_size = sizeof(errbuf);
+	CHECK_RET(fi_cq_readerr(cq, &err, 0), 1);
+	CHECK(err.err == FI_EADDRNOTAVAIL && err.op_context == (void *)13);
+	CHECK(err.buf == a && err.len == 10 && (err.flags & FI_MULTI_RECV));
+	CHECK(memcmp(errbuf, addr, sizeof(addr)) == 0);
+
 	/* FI_SOURCE_ERR: the raw address comes back as err_data. */
 	memset(addr, 0xab, sizeof(addr));
 	CHECK_OK(weft_ep_rx_source_error(ep, (void *)12, FI_RECV | FI_MSG, buf,
