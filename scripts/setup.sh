@@ -24,8 +24,12 @@ packages=(
 	libfabric-bin libfabric1
 	# objdump, nm: the ABI export test
 	binutils
-	# ss: free ports for tests and the demo; ip
+	# ss: free ports for tests and the demo; ip, tc (network namespaces
+	# and veth for the two-host tests)
 	iproute2
+	# nft: tests/compat/udp_netem.sh drops, duplicates and delays packets
+	# with nftables where the kernel has no netem qdisc
+	nftables
 	# benchmarks: bench/compare is Python 3 (standard library only),
 	# ucx_perftest is the other peer, gnuplot draws the plots
 	python3 ucx-utils gnuplot-nox

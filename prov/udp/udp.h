@@ -42,6 +42,7 @@ struct udp_params {
 	int rdm_dead_ms;    /* FI_UDP_RDM_DEAD_MS */
 	int rdm_mtu;        /* FI_UDP_RDM_MTU: 0 = by interface */
 	int rdm_drop_ppm;   /* FI_UDP_RDM_DROP_PPM: test-only loss */
+	int rdm_unexp_mb;   /* FI_UDP_RDM_UNEXP_MB: unexpected pool, 0 = 64 */
 };
 extern struct udp_params udp_params;
 

@@ -119,11 +119,15 @@ static const struct fi_info udp_info_ipv6 = {
 	.fabric_attr = &udp_fabric_attr,
 };
 
-/* FI_EP_RDM: reliable messages of any size through the reliability
- * engine (udp_rel.h, udp_rdm.c). Sizes do not depend on the interface. */
-#define UDP_RDM_TX_CAPS (FI_MSG | FI_TAGGED | FI_SEND)
+/* FI_EP_RDM: reliable messages, RMA and atomics of any size through the
+ * reliability engine (udp_rel.h, udp_rdm*.c). Sizes do not depend on the
+ * interface. */
+#define UDP_RDM_TX_CAPS                                                        \
+	(FI_MSG | FI_TAGGED | FI_RMA | FI_ATOMIC | FI_SEND | FI_READ | FI_WRITE)
 #define UDP_RDM_RX_CAPS                                                        \
-	(FI_MSG | FI_TAGGED | FI_RECV | FI_SOURCE | FI_DIRECTED_RECV)
+	(FI_MSG | FI_TAGGED | FI_RMA | FI_ATOMIC | FI_RECV | FI_REMOTE_READ |  \
+	 FI_REMOTE_WRITE | FI_SOURCE | FI_SOURCE_ERR | FI_DIRECTED_RECV |      \
+	 FI_MULTI_RECV | FI_RMA_EVENT)
 #define UDP_RDM_CAPS (UDP_RDM_TX_CAPS | UDP_RDM_RX_CAPS | UDP_DOMAIN_CAPS)
 
 static struct fi_tx_attr udp_rdm_tx_attr = {
@@ -134,6 +138,7 @@ static struct fi_tx_attr udp_rdm_tx_attr = {
 	.inject_size = UDP_RDM_INJECT_SIZE,
 	.size = UDP_DEF_QUEUE_SIZE,
 	.iov_limit = UDP_IOV_LIMIT,
+	.rma_iov_limit = 1,
 };
 
 static struct fi_rx_attr udp_rdm_rx_attr = {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "udp.h"
+#include "udp_rdm.h"
 
 static int udp_domain_close(struct fid *fid)
 {
@@ -51,12 +52,12 @@ static int udp_srx_ctx(struct fid_domain *domain, struct fi_rx_attr *attr,
 	return -FI_ENOSYS;
 }
 
-/* No atomics over datagrams. */
+/* Atomics exist on RDM endpoints only (udp_rdm_rma.c). */
 static int udp_query_atomic(struct fid_domain *domain,
 			    enum fi_datatype datatype, enum fi_op op,
 			    struct fi_atomic_attr *attr, uint64_t flags)
 {
-	return -FI_ENOSYS;
+	return udp_rdm_query_atomic(domain, datatype, op, attr, flags);
 }
 
 static int udp_query_collective(struct fid_domain *domain,

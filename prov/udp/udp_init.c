@@ -50,6 +50,11 @@ static const struct {
 	{ "rdm_mtu", FI_PARAM_INT,
 	  "RDM: payload bytes per packet. Default: 0, 16384 on loopback and "
 	  "what a 1500-byte Ethernet frame carries elsewhere." },
+	{ "rdm_unexp_mb", FI_PARAM_INT,
+	  "RDM: MiB per endpoint for messages that arrive before their "
+	  "receive is posted (address space reserved at open, memory used "
+	  "only as messages are buffered). A message that finds no room "
+	  "waits at the sender, which retransmits. Default: 64." },
 };
 
 static int udp_init(void)
@@ -81,6 +86,9 @@ static int udp_init(void)
 	if (fi_param_get_int(&udp_prov, "rdm_mtu", &v) == 0 && v >= 64 &&
 	    v <= 65000)
 		udp_params.rdm_mtu = v;
+	if (fi_param_get_int(&udp_prov, "rdm_unexp_mb", &v) == 0 && v > 0 &&
+	    v <= 4096)
+		udp_params.rdm_unexp_mb = v;
 	return 0;
 }
 

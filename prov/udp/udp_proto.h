@@ -135,7 +135,25 @@ static_assert(offsetof(struct udp_rel_hdr, paylen) == 36, "udp_rel_hdr.paylen");
 /* udp_rel_msg_hdr.mflags */
 #define UDP_REL_MSG_TAGGED 0x01u  /* `tag` is the message's tag */
 #define UDP_REL_MSG_CQ_DATA 0x02u /* `cq_data` is remote CQ data */
-#define UDP_REL_MSG_FLAGS_KNOWN (UDP_REL_MSG_TAGGED | UDP_REL_MSG_CQ_DATA)
+/* Bits 8..15: what the message is, an enum udp_rdm_op (0: a send). */
+#define UDP_REL_MSG_OP_SHIFT 8
+#define UDP_REL_MSG_OP_MASK 0xff00u
+#define UDP_REL_MSG_OP(mflags) \
+	(((mflags) & UDP_REL_MSG_OP_MASK) >> UDP_REL_MSG_OP_SHIFT)
+#define UDP_REL_MSG_FLAGS_KNOWN \
+	(UDP_REL_MSG_TAGGED | UDP_REL_MSG_CQ_DATA | UDP_REL_MSG_OP_MASK)
+
+/* The RDM operations. A send's message is the application's bytes; the
+ * others start with a struct udp_rma_hdr. Only a send may be tagged; CQ
+ * data rides on a send or a write. Values are never reused. */
+enum udp_rdm_op {
+	UDP_RDM_OP_SEND = 0,   /* fi_send / fi_tsend family */
+	UDP_RDM_OP_WRITE = 1,  /* hdr + the bytes to write at (key, addr) */
+	UDP_RDM_OP_READ = 2,   /* hdr alone: send back hdr.len bytes */
+	UDP_RDM_OP_ATOMIC = 3, /* hdr + operands (+ compare values) */
+	UDP_RDM_OP_RESP = 4,   /* hdr (status) + read data / fetched values */
+	UDP_RDM_OP_COUNT
+};
 
 /* Describes the message a data packet is one fragment of. Every fragment
  * repeats it, so any fragment can be checked on its own. */
@@ -155,6 +173,32 @@ static_assert(offsetof(struct udp_rel_msg_hdr, msg_len) == 8, "udp_rel_msg_hdr.m
 static_assert(offsetof(struct udp_rel_msg_hdr, offset) == 16, "udp_rel_msg_hdr.offset");
 static_assert(offsetof(struct udp_rel_msg_hdr, tag) == 24, "udp_rel_msg_hdr.tag");
 static_assert(offsetof(struct udp_rel_msg_hdr, cq_data) == 32, "udp_rel_msg_hdr.cq_data");
+
+/* Leads the message of every RDM operation but a send. The request's
+ * req_id is the initiator's, echoed in the answer (UDP_RDM_OP_RESP), which
+ * tells whether the access succeeded. */
+struct udp_rma_hdr {
+	uint64_t req_id;   /* initiator's request id */
+	uint64_t addr;     /* request: target address (offset with mr_mode 0) */
+	uint64_t key;      /* request: the region's key */
+	uint64_t len;      /* request: bytes at the target; answer: payload */
+	int32_t status;    /* answer: 0 or a positive FI_E* code; request 0 */
+	uint8_t atomic_op; /* ATOMIC: enum fi_op */
+	uint8_t datatype;  /* ATOMIC: enum fi_datatype */
+	uint8_t kind;      /* ATOMIC: 0 write, 1 fetch, 2 compare */
+	uint8_t reserved;  /* zero */
+};
+
+static_assert(sizeof(struct udp_rma_hdr) == 40, "udp_rma_hdr is 40 bytes");
+static_assert(offsetof(struct udp_rma_hdr, req_id) == 0, "udp_rma_hdr.req_id");
+static_assert(offsetof(struct udp_rma_hdr, addr) == 8, "udp_rma_hdr.addr");
+static_assert(offsetof(struct udp_rma_hdr, key) == 16, "udp_rma_hdr.key");
+static_assert(offsetof(struct udp_rma_hdr, len) == 24, "udp_rma_hdr.len");
+static_assert(offsetof(struct udp_rma_hdr, status) == 32, "udp_rma_hdr.status");
+static_assert(offsetof(struct udp_rma_hdr, atomic_op) == 36, "udp_rma_hdr.atomic_op");
+static_assert(offsetof(struct udp_rma_hdr, datatype) == 37, "udp_rma_hdr.datatype");
+static_assert(offsetof(struct udp_rma_hdr, kind) == 38, "udp_rma_hdr.kind");
+static_assert(offsetof(struct udp_rma_hdr, reserved) == 39, "udp_rma_hdr.reserved");
 
 #define UDP_REL_ACK_SIZE sizeof(struct udp_rel_hdr)
 #define UDP_REL_DATA_HDR_SIZE \

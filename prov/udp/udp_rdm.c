@@ -1,18 +1,6 @@
-/* udp provider, FI_EP_RDM: endpoint, data path and progress over the
- * reliability engine (see udp_rdm.h for the model and the locking).
- *
- * Send: a tx entry from the endpoint's pool (tx_attr->size of them) is
- * handed to the engine, which cuts it into packets and keeps it until the
- * receiver has cumulatively acknowledged every packet, i.e. the receiving
- * provider has the whole message (matched to a receive or buffered as
- * unexpected). Only then is the completion written: every send is
- * delivery-complete. fi_inject* copy the data into the entry first.
- *
- * Receive: fragments reach deliver() in order per peer. The first one is
- * matched against the posted receives (tagged or not, FI_DIRECTED_RECV
- * honoured); without a match it starts an unexpected message, buffered
- * whole. A receive posted later takes the oldest matching unexpected
- * message, including one still arriving (it then collects the rest).
+/* udp provider, FI_EP_RDM: the endpoint object (open, enable, close,
+ * names, queue sizes) and its progress (see udp_rdm.h for the model, the
+ * file layout and the locking).
  *
  * Progress is manual: CQ and counter reads (and a full tx pool) run it. It
  * reads what the socket holds, feeds the engine, and runs the engine's
@@ -23,33 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <rdma/fi_tagged.h>
-
 #include "udp_rdm.h"
 
-#define UDP_RDM_TX_FLAGS                                                       \
-	(FI_COMPLETION | FI_INJECT | FI_REMOTE_CQ_DATA | FI_INJECT_COMPLETE |  \
-	 FI_TRANSMIT_COMPLETE | FI_DELIVERY_COMPLETE | FI_MORE)
-#define UDP_RDM_RX_FLAGS (FI_COMPLETION | FI_MORE)
 /* Datagrams read per progress call, so one call stays short. */
 #define UDP_RDM_RX_BATCH 64
 
-static inline struct udp_rdm_ep *udp_rdm_ep_of(struct fid_ep *e)
-{
-	return weft_container_of(e, struct udp_rdm_ep, util.ep_fid);
-}
-
-static inline struct udp_rdm_ep *udp_rdm_ep_of_fid(struct fid *f)
-{
-	return udp_rdm_ep_of(weft_container_of(f, struct fid_ep, fid));
-}
-
-static uint64_t udp_rdm_now(void)
+uint64_t udp_rdm_now(void)
 {
 	struct timespec ts;
 
@@ -57,239 +30,118 @@ static uint64_t udp_rdm_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- engine callbacks (util.lock held) ----------------------------------- */
-
-static int udp_rdm_xmit(void *ctx, uint32_t peer, const void *hdr,
-			size_t hdr_len, const struct iovec *iov, size_t cnt)
-{
-	struct udp_rdm_ep *ep = ctx;
-	struct iovec v[1 + UDP_REL_IOV_MAX];
-	struct msghdr mh;
-	size_t addrlen;
-	const void *addr;
-	size_t i;
-
-	addr = weft_av_addr_len(ep->util.av, peer, &addrlen);
-	if (!addr)
-		return 0; /* removed from the AV: as good as lost */
-	if (udp_params.rdm_drop_ppm) {
-		/* Test-only fault injection: a xorshift coin per packet. */
-		ep->drop_rng ^= ep->drop_rng << 13;
-		ep->drop_rng ^= ep->drop_rng >> 7;
-		ep->drop_rng ^= ep->drop_rng << 17;
-		if (ep->drop_rng % 1000000 < (uint64_t)udp_params.rdm_drop_ppm) {
-			ep->stats.tx_dropped++;
-			return 0;
-		}
-	}
-	v[0].iov_base = (void *)hdr;
-	v[0].iov_len = hdr_len;
-	for (i = 0; i < cnt; i++)
-		v[1 + i] = iov[i];
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = (void *)addr;
-	mh.msg_namelen = (socklen_t)addrlen;
-	mh.msg_iov = v;
-	mh.msg_iovlen = 1 + cnt;
-	if (sendmsg(ep->sock, &mh, MSG_DONTWAIT) >= 0)
-		return 0;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-		ep->stats.tx_full++;
-		return -FI_EAGAIN;
-	}
-	ep->stats.tx_err++;
-	FI_WARN_SPARSE(&udp_prov, FI_LOG_EP_DATA, "sendmsg: %s\n",
-		       strerror(errno));
-	return 0; /* counted as lost; the engine retransmits */
-}
-
-static struct udp_rdm_rx *udp_rdm_rx_get(struct udp_rdm_ep *ep)
-{
-	struct udp_rdm_rx *rx = ep->rx_free;
-
-	if (!rx)
-		return NULL;
-	ep->rx_free = rx->next_free;
-	ep->rx_used++;
-	memset(rx, 0, sizeof(*rx));
-	return rx;
-}
-
-static void udp_rdm_rx_put(struct udp_rdm_ep *ep, struct udp_rdm_rx *rx)
-{
-	if (rx->ux_buf) {
-		ep->unexp_bytes -= rx->msg_len;
-		free(rx->ux_buf);
-		rx->ux_buf = NULL;
-	}
-	rx->next_free = ep->rx_free;
-	ep->rx_free = rx;
-	ep->rx_used--;
-}
-
-static uint64_t udp_rdm_rx_kind(const struct udp_rdm_rx *rx)
-{
-	uint64_t f = FI_RECV | (rx->tagged ? FI_TAGGED : FI_MSG);
-
-	if (rx->mflags & UDP_REL_MSG_CQ_DATA)
-		f |= FI_REMOTE_CQ_DATA;
-	return f;
-}
-
-/* Copy len bytes at off of the message into a posted receive's buffers;
- * whatever lies beyond its capacity is dropped (reported as truncation). */
-static void udp_rdm_rx_copy(struct udp_rdm_rx *rx, uint64_t off,
-			    const uint8_t *data, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < rx->iov_cnt && len; i++) {
-		size_t l = rx->iov[i].iov_len, n;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		n = l - off < len ? l - off : len;
-		memcpy((uint8_t *)rx->iov[i].iov_base + off, data, n);
-		data += n;
-		len -= n;
-		off = 0;
-	}
-}
-
-/* A posted receive has its whole message: report it, free the entry. */
-static void udp_rdm_rx_finish(struct udp_rdm_ep *ep, struct udp_rdm_rx *rx)
-{
-	uint64_t flags = udp_rdm_rx_kind(rx) | (rx->flags & FI_COMPLETION);
-	void *buf = rx->iov_cnt ? rx->iov[0].iov_base : NULL;
-	fi_addr_t src = weft_av_report_addr(ep->util.av, rx->peer);
-
-	if (rx->msg_len > rx->capacity)
-		weft_ep_rx_error(&ep->util, rx->context, flags, FI_ETRUNC,
-				 FI_ETRUNC, buf, rx->capacity,
-				 rx->msg_len - rx->capacity, rx->cq_data,
-				 rx->match.tag);
-	else
-		weft_ep_rx_complete(&ep->util, rx->context, flags, rx->msg_len,
-				    buf, rx->cq_data, rx->tagged ? rx->match.tag : 0,
-				    src);
-	udp_rdm_rx_put(ep, rx);
-}
-
-static int udp_rdm_deliver(void *ctx, uint32_t peer,
-			   const struct udp_rel_frag *f)
-{
-	struct udp_rdm_ep *ep = ctx;
-	struct udp_rel_peer *p = udp_rel_peer_get(&ep->rel, peer);
-	bool tagged = f->mflags & UDP_REL_MSG_TAGGED;
-	struct udp_rdm_rx *rx;
-	struct weft_match *m;
-
-	if (f->offset == 0) {
-		m = weft_match_posted_take(tagged ? &ep->posted_tag
-						  : &ep->posted_msg,
-					   tagged ? f->tag : 0, peer);
-		if (m) {
-			rx = weft_container_of(m, struct udp_rdm_rx, match);
-			rx->match.tag = f->tag;
-		} else {
-			/* Unexpected: buffer it whole, within limits; beyond
-			 * them, refuse and let the sender retry. */
-			if (ep->unexp_bytes + f->msg_len > UDP_RDM_UNEXP_LIMIT ||
-			    !ep->rx_free)
-				return -FI_EAGAIN;
-			rx = udp_rdm_rx_get(ep);
-			rx->ux_buf = malloc(f->msg_len ? f->msg_len : 1);
-			if (!rx->ux_buf) {
-				udp_rdm_rx_put(ep, rx);
-				return -FI_EAGAIN;
-			}
-			ep->unexp_bytes += f->msg_len;
-			rx->unexpected = true;
-			rx->tagged = tagged;
-			rx->match.tag = tagged ? f->tag : 0;
-			rx->match.addr = peer;
-			weft_match_queue_push(tagged ? &ep->unexp_tag
-						     : &ep->unexp_msg,
-					      &rx->match);
-		}
-		rx->peer = peer;
-		rx->msg_len = f->msg_len;
-		rx->cq_data = f->cq_data;
-		rx->mflags = f->mflags;
-		rx->got = 0;
-		rx->arriving = true;
-		p->user = rx;
-	}
-	rx = p->user;
-	if (!rx)
-		return 0; /* the receive was cancelled mid-message */
-	if (rx->unexpected)
-		memcpy(rx->ux_buf + f->offset, f->data, f->len);
-	else
-		udp_rdm_rx_copy(rx, f->offset, f->data, f->len);
-	rx->got += f->len;
-	if (rx->got == rx->msg_len) {
-		rx->arriving = false;
-		p->user = NULL;
-		if (!rx->unexpected)
-			udp_rdm_rx_finish(ep, rx);
-	}
-	return 0;
-}
-
-static void udp_rdm_rx_abort(void *ctx, uint32_t peer)
-{
-	struct udp_rdm_ep *ep = ctx;
-	struct udp_rel_peer *p = udp_rel_peer_get(&ep->rel, peer);
-	struct udp_rdm_rx *rx = p ? p->user : NULL;
-
-	if (!rx)
-		return;
-	p->user = NULL;
-	if (rx->unexpected) {
-		weft_match_remove(&rx->match);
-		udp_rdm_rx_put(ep, rx);
-	} else {
-		/* The sender restarted mid-message: the receive fails. */
-		weft_ep_rx_error(&ep->util, rx->context,
-				 udp_rdm_rx_kind(rx) | (rx->flags & FI_COMPLETION),
-				 FI_ECONNRESET, FI_ECONNRESET, NULL, 0, 0, 0, 0);
-		udp_rdm_rx_put(ep, rx);
-	}
-}
-
-static void udp_rdm_send_done(void *ctx, uint32_t peer,
-			      struct udp_rel_send *op, int err)
-{
-	struct udp_rdm_ep *ep = ctx;
-	struct udp_rdm_tx *tx = weft_container_of(op, struct udp_rdm_tx, rel);
-
-	if (err)
-		weft_ep_tx_error(&ep->util, tx->context, tx->flags, -err, -err,
-				 tx->len, 0);
-	else if (tx->report)
-		weft_ep_tx_complete(&ep->util, tx->context, tx->flags, tx->len,
-				    NULL, 0, 0);
-	else
-		weft_ep_cntr_inc(&ep->util, WEFT_CNTR_SEND);
-	tx->next_free = ep->tx_free;
-	ep->tx_free = tx;
-	ep->tx_used--;
-}
-
-static const struct udp_rel_ops udp_rdm_rel_ops = {
-	.xmit = udp_rdm_xmit,
-	.deliver = udp_rdm_deliver,
-	.send_done = udp_rdm_send_done,
-	.rx_abort = udp_rdm_rx_abort,
-};
-
 /* ---- progress -------------------------------------------------------------- */
 
+/* ---- senders outside the AV (FI_SOURCE_ERR) ------------------------------- */
+
+static bool udp_rdm_addr_same(const union udp_sockaddr *a,
+			      const union udp_sockaddr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_port == b->sin.sin_port &&
+		       a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
+	return a->sin6.sin6_port == b->sin6.sin6_port &&
+	       !memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr,
+		       sizeof(a->sin6.sin6_addr));
+}
+
+static int udp_rdm_unknown_find(struct udp_rdm_ep *ep,
+				const union udp_sockaddr *a)
+{
+	int i;
+
+	for (i = 0; ep->n_unknown && i < UDP_RDM_UNKNOWN_SLOTS; i++)
+		if (ep->unknown[i].used &&
+		    udp_rdm_addr_same(&ep->unknown[i].addr, a))
+			return i;
+	return -1;
+}
+
+/* The slot of a sender outside the AV, taking a free one for a new
+ * sender; -1 without FI_SOURCE_ERR or when all are taken. */
+static int udp_rdm_unknown_slot(struct udp_rdm_ep *ep,
+				const union udp_sockaddr *a)
+{
+	int i = udp_rdm_unknown_find(ep, a);
+
+	if (i >= 0 || !(ep->util.caps & FI_SOURCE_ERR))
+		return i;
+	for (i = 0; i < UDP_RDM_UNKNOWN_SLOTS; i++) {
+		if (ep->unknown[i].used)
+			continue;
+		memset(&ep->unknown[i].addr, 0, sizeof(ep->unknown[i].addr));
+		memcpy(&ep->unknown[i].addr, a, ep->addrlen);
+		ep->unknown[i].used = true;
+		ep->n_unknown++;
+		return i;
+	}
+	return -1;
+}
+
+/* The address of slot peer `from` is now AV entry `to`, whose engine
+ * state does not exist yet: move the conversation there, and rename the
+ * peer in what is queued or arriving. */
+static void udp_rdm_unknown_move(struct udp_rdm_ep *ep, int slot,
+				 uint32_t to)
+{
+	uint32_t from = UDP_RDM_MAX_PEERS + (uint32_t)slot;
+	size_t i;
+
+	ep->unknown[slot].used = false;
+	ep->n_unknown--;
+	if (udp_rel_peer_move(&ep->rel, from, to))
+		return; /* no state was made for it: nothing to move */
+	/* Messages queued, arriving or claimed; requests waiting for an
+	 * answer. A rare event: a scan of the pools is fine. */
+	for (i = 0; i < 2 * ep->rx_size; i++) {
+		struct udp_rdm_rx *rx = &ep->rx_pool[i];
+
+		if (rx->in_kind && rx->peer == from) {
+			rx->peer = to;
+			if (rx->unexpected)
+				rx->match.addr = to;
+		}
+	}
+	for (i = 0; i < ep->tx_size; i++)
+		if (ep->tx_pool[i].op != UDP_RDM_OP_SEND &&
+		    ep->tx_pool[i].peer == from)
+			ep->tx_pool[i].peer = to;
+	for (i = 0; i < ep->tgt_n; i++)
+		if (ep->tgt_pool[i].in_kind && ep->tgt_pool[i].peer == from)
+			ep->tgt_pool[i].peer = to;
+}
+
+static void udp_rdm_unknown_adopt(struct udp_rdm_ep *ep,
+				  const union udp_sockaddr *a, uint32_t to)
+{
+	int slot = udp_rdm_unknown_find(ep, a);
+
+	if (slot >= 0)
+		udp_rdm_unknown_move(ep, slot, to);
+}
+
+void udp_rdm_peer_prepare(struct udp_rdm_ep *ep, fi_addr_t dest)
+{
+	const union udp_sockaddr *a;
+
+	if (!ep->n_unknown || udp_rel_peer_get(&ep->rel, (uint32_t)dest))
+		return;
+	a = weft_av_addr(ep->util.av, dest);
+	if (a)
+		udp_rdm_unknown_adopt(ep, a, (uint32_t)dest);
+}
+
+fi_addr_t udp_rdm_src_addr(struct udp_rdm_ep *ep, uint32_t peer)
+{
+	if (udp_rdm_peer_unknown(peer))
+		return FI_ADDR_NOTAVAIL;
+	return weft_av_report_addr(ep->util.av, peer);
+}
+
 /* Caller holds util.lock. */
-static void udp_rdm_progress_locked(struct udp_rdm_ep *ep)
+void udp_rdm_progress_locked(struct udp_rdm_ep *ep)
 {
 	uint64_t now = udp_rdm_now();
 	socklen_t slen;
@@ -312,8 +164,16 @@ static void udp_rdm_progress_locked(struct udp_rdm_ep *ep)
 		}
 		src = weft_av_reverse(ep->util.av, &ep->rsrc, ep->addrlen);
 		if (src == FI_ADDR_NOTAVAIL || src >= UDP_RDM_MAX_PEERS) {
-			ep->stats.rx_unknown++;
-			continue;
+			int slot = udp_rdm_unknown_slot(ep, &ep->rsrc);
+
+			if (slot < 0) {
+				ep->stats.rx_unknown++;
+				continue;
+			}
+			src = UDP_RDM_MAX_PEERS + (fi_addr_t)slot;
+		} else if (ep->n_unknown &&
+			   !udp_rel_peer_get(&ep->rel, (uint32_t)src)) {
+			udp_rdm_unknown_adopt(ep, &ep->rsrc, (uint32_t)src);
 		}
 		udp_rel_recv(&ep->rel, (uint32_t)src, ep->rbuf, (size_t)n, now);
 		ep->next_deadline = 0;
@@ -334,397 +194,6 @@ static void udp_rdm_progress(struct weft_ep *wep)
 	weft_lock_acquire(&wep->lock);
 	udp_rdm_progress_locked(ep);
 	weft_lock_release(&wep->lock);
-}
-
-/* ---- sending ------------------------------------------------------------- */
-
-static ssize_t udp_rdm_tx(struct udp_rdm_ep *ep, const struct iovec *iov,
-			  size_t count, fi_addr_t dest, uint64_t data,
-			  uint64_t tag, bool tagged, uint64_t op_flags,
-			  void *context, bool inject, bool report)
-{
-	struct udp_rdm_tx *tx;
-	size_t len, i;
-	int ret;
-
-	if (!ep->util.enabled)
-		return -FI_EOPBADSTATE;
-	ret = weft_ep_check_iov(iov, count, UDP_IOV_LIMIT,
-				UDP_RDM_MAX_MSG_SIZE, &len);
-	if (ret)
-		return ret;
-	if (inject && len > UDP_RDM_INJECT_SIZE)
-		return -FI_EMSGSIZE;
-	if (dest >= UDP_RDM_MAX_PEERS || !weft_av_addr(ep->util.av, dest))
-		return -FI_EINVAL;
-	weft_lock_acquire(&ep->util.lock);
-	if (!ep->tx_free) {
-		udp_rdm_progress_locked(ep);
-		if (!ep->tx_free) {
-			weft_lock_release(&ep->util.lock);
-			return -FI_EAGAIN;
-		}
-	}
-	tx = ep->tx_free;
-	ep->tx_free = tx->next_free;
-	memset(&tx->rel, 0, sizeof(tx->rel));
-	if (inject) {
-		uint8_t *p = tx->inject;
-
-		for (i = 0; i < count; i++) {
-			memcpy(p, iov[i].iov_base, iov[i].iov_len);
-			p += iov[i].iov_len;
-		}
-		tx->rel.iov[0].iov_base = tx->inject;
-		tx->rel.iov[0].iov_len = len;
-		tx->rel.iov_cnt = 1;
-	} else {
-		for (i = 0; i < count; i++)
-			tx->rel.iov[i] = iov[i];
-		tx->rel.iov_cnt = count;
-	}
-	tx->rel.mflags = (tagged ? UDP_REL_MSG_TAGGED : 0) |
-			 (op_flags & FI_REMOTE_CQ_DATA ? UDP_REL_MSG_CQ_DATA : 0);
-	tx->rel.tag = tagged ? tag : 0;
-	tx->rel.cq_data = op_flags & FI_REMOTE_CQ_DATA ? data : 0;
-	tx->context = context;
-	tx->flags = FI_SEND | (tagged ? FI_TAGGED : FI_MSG) |
-		    (op_flags & FI_COMPLETION);
-	tx->len = len;
-	tx->report = report;
-	ret = udp_rel_send(&ep->rel, (uint32_t)dest, &tx->rel, udp_rdm_now());
-	if (ret) {
-		tx->next_free = ep->tx_free;
-		ep->tx_free = tx;
-		weft_lock_release(&ep->util.lock);
-		return ret;
-	}
-	ep->tx_used++;
-	ep->next_deadline = 0;
-	weft_lock_release(&ep->util.lock);
-	return 0;
-}
-
-static ssize_t udp_rdm_send(struct fid_ep *fid, const void *buf, size_t len,
-			    void *desc, fi_addr_t dest, void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-	struct iovec v = {(void *)buf, len};
-
-	return udp_rdm_tx(ep, &v, 1, dest, 0, 0, false, ep->util.tx_op_flags,
-			  context, false, true);
-}
-
-static ssize_t udp_rdm_sendv(struct fid_ep *fid, const struct iovec *iov,
-			     void **desc, size_t count, fi_addr_t dest,
-			     void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-
-	return udp_rdm_tx(ep, iov, count, dest, 0, 0, false,
-			  ep->util.tx_op_flags, context, false, true);
-}
-
-static ssize_t udp_rdm_sendmsg(struct fid_ep *fid, const struct fi_msg *msg,
-			       uint64_t flags)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-
-	if (!msg || (flags & ~UDP_RDM_TX_FLAGS))
-		return msg ? -FI_EBADFLAGS : -FI_EINVAL;
-	return udp_rdm_tx(ep, msg->msg_iov, msg->iov_count, msg->addr,
-			  msg->data, 0, false, flags, msg->context,
-			  flags & FI_INJECT, true);
-}
-
-static ssize_t udp_rdm_inject(struct fid_ep *fid, const void *buf, size_t len,
-			      fi_addr_t dest)
-{
-	struct iovec v = {(void *)buf, len};
-
-	return udp_rdm_tx(udp_rdm_ep_of(fid), &v, 1, dest, 0, 0, false, 0,
-			  NULL, true, false);
-}
-
-static ssize_t udp_rdm_senddata(struct fid_ep *fid, const void *buf,
-				size_t len, void *desc, uint64_t data,
-				fi_addr_t dest, void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-	struct iovec v = {(void *)buf, len};
-
-	return udp_rdm_tx(ep, &v, 1, dest, data, 0, false,
-			  ep->util.tx_op_flags | FI_REMOTE_CQ_DATA, context,
-			  false, true);
-}
-
-static ssize_t udp_rdm_injectdata(struct fid_ep *fid, const void *buf,
-				  size_t len, uint64_t data, fi_addr_t dest)
-{
-	struct iovec v = {(void *)buf, len};
-
-	return udp_rdm_tx(udp_rdm_ep_of(fid), &v, 1, dest, data, 0, false,
-			  FI_REMOTE_CQ_DATA, NULL, true, false);
-}
-
-static ssize_t udp_rdm_tsend(struct fid_ep *fid, const void *buf, size_t len,
-			     void *desc, fi_addr_t dest, uint64_t tag,
-			     void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-	struct iovec v = {(void *)buf, len};
-
-	return udp_rdm_tx(ep, &v, 1, dest, 0, tag, true, ep->util.tx_op_flags,
-			  context, false, true);
-}
-
-static ssize_t udp_rdm_tsendv(struct fid_ep *fid, const struct iovec *iov,
-			      void **desc, size_t count, fi_addr_t dest,
-			      uint64_t tag, void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-
-	return udp_rdm_tx(ep, iov, count, dest, 0, tag, true,
-			  ep->util.tx_op_flags, context, false, true);
-}
-
-static ssize_t udp_rdm_tsendmsg(struct fid_ep *fid,
-				const struct fi_msg_tagged *msg, uint64_t flags)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-
-	if (!msg || (flags & ~UDP_RDM_TX_FLAGS))
-		return msg ? -FI_EBADFLAGS : -FI_EINVAL;
-	return udp_rdm_tx(ep, msg->msg_iov, msg->iov_count, msg->addr,
-			  msg->data, msg->tag, true, flags, msg->context,
-			  flags & FI_INJECT, true);
-}
-
-static ssize_t udp_rdm_tinject(struct fid_ep *fid, const void *buf,
-			       size_t len, fi_addr_t dest, uint64_t tag)
-{
-	struct iovec v = {(void *)buf, len};
-
-	return udp_rdm_tx(udp_rdm_ep_of(fid), &v, 1, dest, 0, tag, true, 0,
-			  NULL, true, false);
-}
-
-static ssize_t udp_rdm_tsenddata(struct fid_ep *fid, const void *buf,
-				 size_t len, void *desc, uint64_t data,
-				 fi_addr_t dest, uint64_t tag, void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-	struct iovec v = {(void *)buf, len};
-
-	return udp_rdm_tx(ep, &v, 1, dest, data, tag, true,
-			  ep->util.tx_op_flags | FI_REMOTE_CQ_DATA, context,
-			  false, true);
-}
-
-static ssize_t udp_rdm_tinjectdata(struct fid_ep *fid, const void *buf,
-				   size_t len, uint64_t data, fi_addr_t dest,
-				   uint64_t tag)
-{
-	struct iovec v = {(void *)buf, len};
-
-	return udp_rdm_tx(udp_rdm_ep_of(fid), &v, 1, dest, data, tag, true,
-			  FI_REMOTE_CQ_DATA, NULL, true, false);
-}
-
-/* ---- receiving ----------------------------------------------------------- */
-
-static ssize_t udp_rdm_rx_post(struct udp_rdm_ep *ep, const struct iovec *iov,
-			       size_t count, fi_addr_t src, uint64_t tag,
-			       uint64_t ignore, bool tagged, uint64_t flags,
-			       void *context)
-{
-	struct udp_rdm_rx *rx, *ux;
-	struct weft_match *m;
-	size_t len, i;
-	int ret;
-
-	if (!ep->util.enabled)
-		return -FI_EOPBADSTATE;
-	ret = weft_ep_check_iov(iov, count, UDP_IOV_LIMIT, 0, &len);
-	if (ret)
-		return ret;
-	if (!(ep->util.caps & FI_DIRECTED_RECV))
-		src = FI_ADDR_UNSPEC;
-	weft_lock_acquire(&ep->util.lock);
-	rx = udp_rdm_rx_get(ep);
-	if (!rx) {
-		udp_rdm_progress_locked(ep);
-		rx = udp_rdm_rx_get(ep);
-		if (!rx) {
-			weft_lock_release(&ep->util.lock);
-			return -FI_EAGAIN;
-		}
-	}
-	for (i = 0; i < count; i++)
-		rx->iov[i] = iov[i];
-	rx->iov_cnt = count;
-	rx->capacity = len;
-	rx->context = context;
-	rx->flags = flags;
-	rx->tagged = tagged;
-	m = weft_match_unexpected_take(tagged ? &ep->unexp_tag : &ep->unexp_msg,
-				       tagged ? tag : 0, tagged ? ignore : 0,
-				       src);
-	if (!m) {
-		rx->match.tag = tagged ? tag : 0;
-		rx->match.ignore = tagged ? ignore : 0;
-		rx->match.addr = src;
-		weft_match_queue_push(tagged ? &ep->posted_tag : &ep->posted_msg,
-				      &rx->match);
-		weft_lock_release(&ep->util.lock);
-		return 0;
-	}
-	/* An unexpected message matches: take over what has arrived. */
-	ux = weft_container_of(m, struct udp_rdm_rx, match);
-	rx->match.tag = ux->match.tag;
-	rx->peer = ux->peer;
-	rx->msg_len = ux->msg_len;
-	rx->cq_data = ux->cq_data;
-	rx->mflags = ux->mflags;
-	rx->got = ux->got;
-	udp_rdm_rx_copy(rx, 0, ux->ux_buf, ux->got);
-	if (ux->arriving) {
-		/* The rest lands straight in the application's buffers. */
-		udp_rel_peer_get(&ep->rel, ux->peer)->user = rx;
-		rx->arriving = true;
-		udp_rdm_rx_put(ep, ux);
-	} else {
-		udp_rdm_rx_put(ep, ux);
-		udp_rdm_rx_finish(ep, rx);
-	}
-	weft_lock_release(&ep->util.lock);
-	return 0;
-}
-
-static ssize_t udp_rdm_recv(struct fid_ep *fid, void *buf, size_t len,
-			    void *desc, fi_addr_t src, void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-	struct iovec v = {buf, len};
-
-	return udp_rdm_rx_post(ep, &v, 1, src, 0, 0, false,
-			       ep->util.rx_op_flags, context);
-}
-
-static ssize_t udp_rdm_recvv(struct fid_ep *fid, const struct iovec *iov,
-			     void **desc, size_t count, fi_addr_t src,
-			     void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-
-	return udp_rdm_rx_post(ep, iov, count, src, 0, 0, false,
-			       ep->util.rx_op_flags, context);
-}
-
-static ssize_t udp_rdm_recvmsg(struct fid_ep *fid, const struct fi_msg *msg,
-			       uint64_t flags)
-{
-	if (!msg)
-		return -FI_EINVAL;
-	if (flags & ~UDP_RDM_RX_FLAGS)
-		return -FI_EBADFLAGS;
-	return udp_rdm_rx_post(udp_rdm_ep_of(fid), msg->msg_iov,
-			       msg->iov_count, msg->addr, 0, 0, false, flags,
-			       msg->context);
-}
-
-static ssize_t udp_rdm_trecv(struct fid_ep *fid, void *buf, size_t len,
-			     void *desc, fi_addr_t src, uint64_t tag,
-			     uint64_t ignore, void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-	struct iovec v = {buf, len};
-
-	return udp_rdm_rx_post(ep, &v, 1, src, tag, ignore, true,
-			       ep->util.rx_op_flags, context);
-}
-
-static ssize_t udp_rdm_trecvv(struct fid_ep *fid, const struct iovec *iov,
-			      void **desc, size_t count, fi_addr_t src,
-			      uint64_t tag, uint64_t ignore, void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of(fid);
-
-	return udp_rdm_rx_post(ep, iov, count, src, tag, ignore, true,
-			       ep->util.rx_op_flags, context);
-}
-
-static ssize_t udp_rdm_trecvmsg(struct fid_ep *fid,
-				const struct fi_msg_tagged *msg, uint64_t flags)
-{
-	if (!msg)
-		return -FI_EINVAL;
-	if (flags & ~UDP_RDM_RX_FLAGS)
-		return -FI_EBADFLAGS; /* FI_PEEK/FI_CLAIM not offered */
-	return udp_rdm_rx_post(udp_rdm_ep_of(fid), msg->msg_iov,
-			       msg->iov_count, msg->addr, msg->tag,
-			       msg->ignore, true, flags, msg->context);
-}
-
-static struct fi_ops_msg udp_rdm_msg_ops = {
-	.size = sizeof(struct fi_ops_msg),
-	.recv = udp_rdm_recv,
-	.recvv = udp_rdm_recvv,
-	.recvmsg = udp_rdm_recvmsg,
-	.send = udp_rdm_send,
-	.sendv = udp_rdm_sendv,
-	.sendmsg = udp_rdm_sendmsg,
-	.inject = udp_rdm_inject,
-	.senddata = udp_rdm_senddata,
-	.injectdata = udp_rdm_injectdata,
-};
-
-static struct fi_ops_tagged udp_rdm_tagged_ops = {
-	.size = sizeof(struct fi_ops_tagged),
-	.recv = udp_rdm_trecv,
-	.recvv = udp_rdm_trecvv,
-	.recvmsg = udp_rdm_trecvmsg,
-	.send = udp_rdm_tsend,
-	.sendv = udp_rdm_tsendv,
-	.sendmsg = udp_rdm_tsendmsg,
-	.inject = udp_rdm_tinject,
-	.senddata = udp_rdm_tsenddata,
-	.injectdata = udp_rdm_tinjectdata,
-};
-
-/* ---- fi_ops_ep ----------------------------------------------------------- */
-
-/* Cancel a posted receive (not one already collecting a message). */
-static ssize_t udp_rdm_cancel(fid_t fid, void *context)
-{
-	struct udp_rdm_ep *ep = udp_rdm_ep_of_fid(fid);
-	struct weft_match_queue *qs[2] = {&ep->posted_msg, &ep->posted_tag};
-	struct weft_list *it;
-	int q;
-
-	weft_lock_acquire(&ep->util.lock);
-	for (q = 0; q < 2; q++) {
-		for (it = qs[q]->list.next; it != &qs[q]->list; it = it->next) {
-			struct udp_rdm_rx *rx = weft_container_of(
-				weft_container_of(it, struct weft_match, link),
-				struct udp_rdm_rx, match);
-
-			if (rx->context != context)
-				continue;
-			weft_match_remove(&rx->match);
-			weft_ep_rx_error(&ep->util, context,
-					 FI_RECV | (rx->tagged ? FI_TAGGED : FI_MSG) |
-						 (rx->flags & FI_COMPLETION),
-					 FI_ECANCELED, FI_ECANCELED,
-					 rx->iov_cnt ? rx->iov[0].iov_base : NULL,
-					 0, 0, 0, 0);
-			udp_rdm_rx_put(ep, rx);
-			weft_lock_release(&ep->util.lock);
-			return 0;
-		}
-	}
-	weft_lock_release(&ep->util.lock);
-	return -FI_ENOENT;
 }
 
 static ssize_t udp_rdm_rx_size_left(struct fid_ep *fid)
@@ -814,15 +283,15 @@ static struct fi_ops_cm udp_rdm_cm_ops = {
 
 static void udp_rdm_free(struct udp_rdm_ep *ep)
 {
-	size_t i;
-
 	if (ep->rel.peers) {
 		/* Outstanding sends end with -FI_ECANCELED completions that
 		 * nobody will read; the CQs are unbound by now. */
 		udp_rel_fini(&ep->rel);
 	}
-	for (i = 0; ep->rx_pool && i < 2 * ep->rx_size; i++)
-		free(ep->rx_pool[i].ux_buf);
+	if (ep->ux_mem)
+		munmap(ep->ux_mem, (size_t)ep->ux_nslots * UDP_RDM_UNEXP_SLOT);
+	free(ep->ux_map);
+	free(ep->tgt_pool);
 	if (ep->sock >= 0)
 		close(ep->sock);
 	free(ep->tx_pool);
@@ -884,14 +353,16 @@ static int udp_rdm_close(struct fid *fid)
 		PRIu64 " acks; received %" PRIu64 " data packets, %" PRIu64
 		" duplicates, %" PRIu64 " early, %" PRIu64 " refused (busy); "
 		"dropped %" PRIu64 " from unknown peers, %" PRIu64
-		" malformed; socket full %" PRIu64 " times; %" PRIu64
-		" dropped on purpose\n",
+		" malformed, %" PRIu64 " operations breaking the protocol; "
+		"%" PRIu64 " unexpected messages refused for room; socket "
+		"full %" PRIu64 " times; %" PRIu64 " dropped on purpose\n",
 		ep->rel.stats.tx_data, ep->rel.stats.tx_retx,
 		ep->rel.stats.tx_fast_retx, ep->rel.stats.tx_timeouts,
 		ep->rel.stats.tx_ack, ep->rel.stats.rx_data,
 		ep->rel.stats.rx_dup, ep->rel.stats.rx_early,
 		ep->rel.stats.rx_busy, ep->stats.rx_unknown,
-		ep->rel.stats.rx_bad, ep->stats.tx_full,
+		ep->rel.stats.rx_bad, ep->stats.rx_proto,
+		ep->stats.rx_unexp_full, ep->stats.tx_full,
 		ep->stats.tx_dropped);
 	udp_rdm_linger(ep);
 	weft_ep_fini(&ep->util);
@@ -941,6 +412,13 @@ static bool udp_rdm_is_loopback(const union udp_sockaddr *a)
 		       sizeof(in6addr_loopback));
 }
 
+/* Bytes of the unexpected pool (FI_UDP_RDM_UNEXP_MB). */
+static size_t udp_rdm_unexp_bytes(void)
+{
+	return udp_params.rdm_unexp_mb ? (size_t)udp_params.rdm_unexp_mb << 20
+				       : UDP_RDM_UNEXP_BYTES_DEF;
+}
+
 int udp_rdm_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 			  struct fid_ep **ep_fid, void *context)
 {
@@ -949,8 +427,9 @@ int udp_rdm_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 	struct udp_rdm_ep *ep;
 	uint32_t epoch;
 	int family, ret, one = 1;
-	int rcvbuf = udp_params.rcvbuf ? udp_params.rcvbuf : 8 << 20;
-	int sndbuf = udp_params.sndbuf ? udp_params.sndbuf : 8 << 20;
+	int rcvbuf = udp_params.rcvbuf ? udp_params.rcvbuf : 16 << 20;
+	int sndbuf = udp_params.sndbuf ? udp_params.sndbuf : 16 << 20;
+	socklen_t optlen;
 	size_t i;
 
 	family = info->addr_format == FI_SOCKADDR_IN6 ||
@@ -1002,6 +481,40 @@ int udp_rdm_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 		ep->rx_pool[i].next_free = ep->rx_free;
 		ep->rx_free = &ep->rx_pool[i];
 	}
+	/* The unexpected pool: reserved address space, backed by memory only
+	 * where messages have been buffered (untouched pages cost nothing). */
+	ep->ux_nslots = (uint32_t)(udp_rdm_unexp_bytes() / UDP_RDM_UNEXP_SLOT);
+	ep->ux_mem = mmap(NULL, (size_t)ep->ux_nslots * UDP_RDM_UNEXP_SLOT,
+			  PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ep->ux_mem == MAP_FAILED) {
+		ep->ux_mem = NULL;
+		ret = -FI_ENOMEM;
+		goto err_free;
+	}
+	ep->ux_map = calloc(ep->ux_nslots, 1);
+	if (!ep->ux_map) {
+		ret = -FI_ENOMEM;
+		goto err_free;
+	}
+	/* Targets of RMA and atomics answer from a pool of their own; an
+	 * endpoint without those capabilities keeps two entries, to refuse
+	 * requests with an answer (FI_EOPNOTSUPP) rather than silence. */
+	{
+		size_t n = info->caps & (FI_RMA | FI_ATOMIC) ? UDP_RDM_TGT_POOL
+							     : 2;
+
+		ep->tgt_pool = calloc(n, sizeof(*ep->tgt_pool));
+		if (!ep->tgt_pool) {
+			ret = -FI_ENOMEM;
+			goto err_free;
+		}
+		ep->tgt_n = n;
+		for (i = 0; i < n; i++) {
+			ep->tgt_pool[i].next_free = ep->tgt_free;
+			ep->tgt_free = &ep->tgt_pool[i];
+		}
+	}
 
 	ep->sock = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ep->sock < 0) {
@@ -1013,8 +526,20 @@ int udp_rdm_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 			   sizeof(one));
 	/* Room for a window of packets from many peers; the kernel caps it
 	 * at rmem_max, which is fine. */
-	setsockopt(ep->sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	setsockopt(ep->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	/* Room for a full window (engine's choice below): the FORCE variants
+	 * pass net.core.[rw]mem_max when we may (CAP_NET_ADMIN); otherwise
+	 * the kernel caps the request there and the window shrinks. */
+	if (setsockopt(ep->sock, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)))
+		setsockopt(ep->sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			   sizeof(rcvbuf));
+	if (setsockopt(ep->sock, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+		       sizeof(sndbuf)))
+		setsockopt(ep->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			   sizeof(sndbuf));
+	optlen = sizeof(rcvbuf);
+	if (getsockopt(ep->sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &optlen))
+		rcvbuf = 0;
 
 	udp_rel_cfg_default(&cfg);
 	/* Loopback carries big datagrams cheaply; elsewhere one packet must
@@ -1026,11 +551,13 @@ int udp_rdm_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 					     (family == AF_INET6 ? UDP_IPV6_OVERHEAD
 								 : UDP_IPV4_OVERHEAD) -
 					     UDP_REL_DATA_HDR_SIZE);
-	cfg.max_peers = UDP_RDM_MAX_PEERS;
-	/* Early packets wait here; one window's worth, shared by all peers. */
-	cfg.rx_pool = 256;
+	cfg.max_peers = UDP_RDM_MAX_PEERS +
+			(info->caps & FI_SOURCE_ERR ? UDP_RDM_UNKNOWN_SLOTS : 0);
 	if (udp_params.rdm_mtu)
 		cfg.mtu_payload = (uint32_t)udp_params.rdm_mtu;
+	udp_rel_cfg_windows(&cfg, (size_t)rcvbuf);
+	/* Early packets wait in udp_rel_cfg_windows()'s pool: one window's
+	 * worth (within 4 MiB), shared by all peers. */
 	/* Peers on other interfaces may use other packet sizes: take any
 	 * datagram's worth (early ones are held only up to our own size). */
 	cfg.max_rx_payload = (uint32_t)(ep->rbuf_len - UDP_REL_DATA_HDR_SIZE);
@@ -1064,14 +591,15 @@ int udp_rdm_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 	weft_match_queue_init(&ep->posted_tag, true);
 	weft_match_queue_init(&ep->unexp_msg, true);
 	weft_match_queue_init(&ep->unexp_tag, true);
+	weft_list_init(&ep->claimed);
 
 	ep->util.ep_fid.fid.ops = &udp_rdm_fi_ops;
 	ep->util.ep_fid.ops = &udp_rdm_ep_ops;
 	ep->util.ep_fid.cm = &udp_rdm_cm_ops;
 	ep->util.ep_fid.msg = &udp_rdm_msg_ops;
 	ep->util.ep_fid.tagged = &udp_rdm_tagged_ops;
-	ep->util.ep_fid.rma = &weft_ops_rma_none;
-	ep->util.ep_fid.atomic = &weft_ops_atomic_none;
+	ep->util.ep_fid.rma = &udp_rdm_rma_ops;
+	ep->util.ep_fid.atomic = &udp_rdm_atomic_ops;
 	ep->util.ep_fid.collective = &weft_ops_collective_none;
 	*ep_fid = &ep->util.ep_fid;
 	return 0;

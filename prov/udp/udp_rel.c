@@ -1,31 +1,14 @@
-/* The reliability engine (see udp_rel.h for the model). Every function
- * here runs under the caller's serialisation of the endpoint; none reads a
- * clock or touches a socket. */
+/* The reliability engine (see udp_rel.h for the model): configuration,
+ * decoding, setup, peers, the RTT estimate, transmitting, acks in and
+ * timers; data in is udp_rel_rx.c. Every function here runs under the
+ * caller's serialisation of the endpoint; none reads a clock or touches a
+ * socket. */
 #include <endian.h>
 #include <rdma/fi_errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "udp_rel.h"
-
-/* ---- serial-number arithmetic (RFC 1982 style, 32 bits) -------------- */
-
-static inline int32_t seq_diff(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b);
-}
-static inline bool seq_lt(uint32_t a, uint32_t b) { return seq_diff(a, b) < 0; }
-static inline bool seq_gt(uint32_t a, uint32_t b) { return seq_diff(a, b) > 0; }
-
-static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-
-/* Every LOST packet must have seq >= lost_hint (pump scans from there). */
-static inline void lost_hint_lower(uint32_t *hint, uint32_t seq)
-{
-	if (seq_lt(seq, *hint))
-		*hint = seq;
-}
+#include "udp_rel_int.h"
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -34,11 +17,12 @@ void udp_rel_cfg_default(struct udp_rel_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mtu_payload = 1400;
 	cfg->tx_window = 256;
+	cfg->tx_ring_init = 64;
 	cfg->rx_window = 256;
 	cfg->rx_pool = 1024;
 	cfg->max_peers = 1024;
 	cfg->cwnd_init = 16;
-	cfg->ack_every = 8;
+	cfg->ack_every = 16;
 	cfg->initial_seq = 0;
 	cfg->max_msg_size = (uint64_t)1 << 40;
 	cfg->rto_init_ns = 500000;  /* 0.5 ms until the first sample */
@@ -51,6 +35,28 @@ void udp_rel_cfg_default(struct udp_rel_cfg *cfg)
 static bool is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
+}
+
+void udp_rel_cfg_windows(struct udp_rel_cfg *cfg, size_t rcvbuf)
+{
+	/* What one packet costs in the kernel's receive accounting: the
+	 * datagram plus the socket buffer's own overhead, generously. */
+	size_t per_pkt = UDP_REL_DATA_HDR_SIZE + cfg->mtu_payload + 1024;
+	size_t fit = rcvbuf / per_pkt;
+	uint32_t w = UDP_REL_WND_MAX_AUTO;
+
+	while (w > UDP_REL_WND_MIN_AUTO && w > fit)
+		w >>= 1;
+	cfg->rx_window = w;
+	cfg->tx_window = UDP_REL_WND_MAX_AUTO;
+	/* Early packets (after a loss, everything up to the retransmission)
+	 * are held in the pool: a whole window of them where that costs at
+	 * most UDP_REL_POOL_BYTES (small packets), else what fits (big
+	 * loopback packets, where loss is rare). Untouched until needed. */
+	fit = UDP_REL_POOL_BYTES / (UDP_REL_DATA_HDR_SIZE + cfg->mtu_payload);
+	cfg->rx_pool = fit < w ? (uint32_t)fit : w;
+	if (cfg->rx_pool < UDP_REL_WND_MIN_AUTO)
+		cfg->rx_pool = UDP_REL_WND_MIN_AUTO;
 }
 
 /* ---- decoding: the only gate for bytes off the wire --------------------- */
@@ -99,7 +105,8 @@ int udp_rel_decode(const void *pkt, size_t len, struct udp_rel_pkt *out)
 	out->offset = le64toh(m.offset);
 	out->tag = le64toh(m.tag);
 	out->cq_data = le64toh(m.cq_data);
-	if (out->mflags & ~UDP_REL_MSG_FLAGS_KNOWN)
+	if ((out->mflags & ~UDP_REL_MSG_FLAGS_KNOWN) ||
+	    UDP_REL_MSG_OP(out->mflags) >= UDP_RDM_OP_COUNT)
 		return UDP_REL_BAD_MSG;
 	if (!(out->mflags & UDP_REL_MSG_TAGGED) && out->tag)
 		return UDP_REL_BAD_MSG;
@@ -124,6 +131,7 @@ int udp_rel_init(struct udp_rel_ep *ep, const struct udp_rel_cfg *cfg,
 	uint32_t i;
 
 	if (!epoch || !is_pow2(cfg->tx_window) || !is_pow2(cfg->rx_window) ||
+	    (cfg->tx_ring_init && !is_pow2(cfg->tx_ring_init)) ||
 	    cfg->rx_window > UDP_REL_MAX_WND || cfg->tx_window > (1u << 20) ||
 	    !cfg->mtu_payload || !cfg->max_peers || !cfg->cwnd_init ||
 	    !cfg->ack_every || !cfg->rto_min_ns ||
@@ -140,6 +148,8 @@ int udp_rel_init(struct udp_rel_ep *ep, const struct udp_rel_cfg *cfg,
 		return -FI_ENOMEM;
 	if (!ep->cfg.max_rx_payload || ep->cfg.max_rx_payload < cfg->mtu_payload)
 		ep->cfg.max_rx_payload = cfg->mtu_payload;
+	if (!ep->cfg.tx_ring_init || ep->cfg.tx_ring_init > cfg->tx_window)
+		ep->cfg.tx_ring_init = cfg->tx_window;
 	ep->pool_buf_size = UDP_REL_DATA_HDR_SIZE + cfg->mtu_payload;
 	if (cfg->rx_pool) {
 		ep->pool_mem = malloc((size_t)cfg->rx_pool * ep->pool_buf_size);
@@ -159,7 +169,7 @@ int udp_rel_init(struct udp_rel_ep *ep, const struct udp_rel_cfg *cfg,
 
 /* ---- peers -------------------------------------------------------------- */
 
-static void peer_activate(struct udp_rel_ep *ep, struct udp_rel_peer *p)
+void udp_rel_peer_activate(struct udp_rel_ep *ep, struct udp_rel_peer *p)
 {
 	if (p->active)
 		return;
@@ -202,13 +212,15 @@ static void peer_reset_streams(struct udp_rel_ep *ep, struct udp_rel_peer *p)
 	p->srtt = p->rttvar = 0;
 	p->rto = ep->cfg.rto_init_ns;
 	p->backoff = 0;
+	p->rto_order = 0;
+	p->retx_credit = 0;
 	p->rx_in_msg = false;
 	p->rx_off = p->rx_msg_len = 0;
 	p->ack_pending = false;
 	p->rx_unacked = 0;
 }
 
-static struct udp_rel_peer *peer_get_or_create(struct udp_rel_ep *ep,
+struct udp_rel_peer *udp_rel_peer_get_or_create(struct udp_rel_ep *ep,
 					       uint32_t id)
 {
 	struct udp_rel_peer *p;
@@ -257,7 +269,7 @@ static void peer_fail_sends(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 	struct udp_rel_send *op;
 
 	if (p->txr)
-		memset(p->txr, 0, sizeof(*p->txr) * ep->cfg.tx_window);
+		memset(p->txr, 0, sizeof(*p->txr) * (p->txr_mask + 1));
 	p->inflight = p->nlost = 0;
 	p->snd_una = p->snd_nxt;
 	while ((op = p->q_head)) {
@@ -269,7 +281,7 @@ static void peer_fail_sends(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 }
 
 /* The peer shows a new incarnation: everything of the old one ends. */
-static void peer_restart(struct udp_rel_ep *ep, struct udp_rel_peer *p,
+void udp_rel_peer_restart(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 			 uint32_t epoch)
 {
 	memmove(&p->retired[1], &p->retired[0],
@@ -285,7 +297,7 @@ static void peer_restart(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 	p->state = UDP_REL_PEER_ALIVE;
 }
 
-static bool epoch_retired(const struct udp_rel_peer *p, uint32_t epoch)
+bool udp_rel_epoch_retired(const struct udp_rel_peer *p, uint32_t epoch)
 {
 	int i;
 
@@ -366,10 +378,11 @@ static void hdr_fill(const struct udp_rel_ep *ep, const struct udp_rel_peer *p,
 static void ack_sent(struct udp_rel_peer *p)
 {
 	p->ack_pending = false;
+	p->ack_msg_done = false;
 	p->rx_unacked = 0;
 }
 
-static int send_ack(struct udp_rel_ep *ep, struct udp_rel_peer *p)
+int udp_rel_send_ack(struct udp_rel_ep *ep, struct udp_rel_peer *p)
 {
 	struct udp_rel_hdr h;
 	int ret;
@@ -411,7 +424,7 @@ static size_t iov_slice(const struct udp_rel_send *op, uint64_t off,
 static int xmit_data(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 		     uint32_t seq, uint64_t now)
 {
-	struct udp_rel_txpkt *t = &p->txr[seq & (ep->cfg.tx_window - 1)];
+	struct udp_rel_txpkt *t = &p->txr[seq & p->txr_mask];
 	struct udp_rel_send *op = t->op;
 	struct {
 		struct udp_rel_hdr h;
@@ -449,7 +462,7 @@ static int xmit_data(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 static void segment_next(struct udp_rel_ep *ep, struct udp_rel_peer *p)
 {
 	struct udp_rel_send *op = p->seg;
-	struct udp_rel_txpkt *t = &p->txr[p->snd_nxt & (ep->cfg.tx_window - 1)];
+	struct udp_rel_txpkt *t = &p->txr[p->snd_nxt & p->txr_mask];
 	uint64_t left = op->len - op->seg_off;
 
 	t->op = op;
@@ -477,7 +490,7 @@ static void segment_next(struct udp_rel_ep *ep, struct udp_rel_peer *p)
 static int retransmit_one(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 			  uint64_t now)
 {
-	uint32_t seq, from, mask = ep->cfg.tx_window - 1;
+	uint32_t seq, from, mask = p->txr_mask;
 	int pass;
 
 	from = seq_lt(p->lost_hint, p->snd_una) ? p->snd_una : p->lost_hint;
@@ -509,9 +522,31 @@ static int retransmit_one(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 	return -FI_EAGAIN;
 }
 
+/* The send ring is full but the windows allow more: double it (up to
+ * cfg.tx_window). Peers that only ever have a few packets in flight keep
+ * the small initial ring; a streaming peer grows it a few times in its
+ * life, which is the only allocation after a peer's first send. */
+static int txr_grow(struct udp_rel_ep *ep, struct udp_rel_peer *p)
+{
+	uint32_t size = (p->txr_mask + 1) * 2, seq;
+	struct udp_rel_txpkt *r;
+
+	if (size > ep->cfg.tx_window)
+		return -FI_EAGAIN;
+	r = calloc(size, sizeof(*r));
+	if (!r)
+		return -FI_ENOMEM;
+	for (seq = p->snd_una; seq_lt(seq, p->snd_nxt); seq++)
+		r[seq & (size - 1)] = p->txr[seq & p->txr_mask];
+	free(p->txr);
+	p->txr = r;
+	p->txr_mask = size - 1;
+	return 0;
+}
+
 /* Send what the congestion window, the peer's credit and the ring allow:
  * retransmissions first, oldest first, then new packets. */
-static void pump(struct udp_rel_ep *ep, struct udp_rel_peer *p, uint64_t now)
+void udp_rel_pump(struct udp_rel_ep *ep, struct udp_rel_peer *p, uint64_t now)
 {
 	uint32_t cwnd, limit;
 
@@ -521,6 +556,17 @@ static void pump(struct udp_rel_ep *ep, struct udp_rel_peer *p, uint64_t now)
 		cwnd = p->cwnd_fp >> 8;
 		if (cwnd < 1)
 			cwnd = 1;
+		if (p->nlost && p->retx_credit) {
+			/* A loss just detected is repaired at once, whatever
+			 * the window: the packets sent after it that the
+			 * receiver holds beyond the SACK's reach still count
+			 * as in flight, so waiting for the flight to shrink
+			 * below the halved window would wait for a timeout. */
+			if (retransmit_one(ep, p, now))
+				return;
+			p->retx_credit--;
+			continue;
+		}
 		if (p->inflight >= cwnd)
 			return;
 		if (p->nlost) {
@@ -534,6 +580,9 @@ static void pump(struct udp_rel_ep *ep, struct udp_rel_peer *p, uint64_t now)
 		if (p->peer_wnd < limit)
 			limit = p->peer_wnd;
 		if ((uint32_t)(p->snd_nxt - p->snd_una) >= limit)
+			return;
+		if ((uint32_t)(p->snd_nxt - p->snd_una) > p->txr_mask &&
+		    txr_grow(ep, p))
 			return;
 		segment_next(ep, p);
 	}
@@ -560,15 +609,16 @@ int udp_rel_send(struct udp_rel_ep *ep, uint32_t peer,
 		return -FI_EINVAL;
 	if (peer >= ep->cfg.max_peers)
 		return -FI_EINVAL;
-	p = peer_get_or_create(ep, peer);
+	p = udp_rel_peer_get_or_create(ep, peer);
 	if (!p)
 		return -FI_ENOMEM;
 	if (p->state == UDP_REL_PEER_DEAD)
 		return -FI_EHOSTUNREACH;
 	if (!p->txr) {
-		p->txr = calloc(ep->cfg.tx_window, sizeof(*p->txr));
+		p->txr = calloc(ep->cfg.tx_ring_init, sizeof(*p->txr));
 		if (!p->txr)
 			return -FI_ENOMEM;
+		p->txr_mask = ep->cfg.tx_ring_init - 1;
 	}
 	op->next = NULL;
 	op->len = len;
@@ -585,8 +635,8 @@ int udp_rel_send(struct udp_rel_ep *ep, uint32_t peer,
 	p->q_tail = op;
 	if (!p->seg)
 		p->seg = op;
-	peer_activate(ep, p);
-	pump(ep, p, now);
+	udp_rel_peer_activate(ep, p);
+	udp_rel_pump(ep, p, now);
 	return 0;
 }
 
@@ -612,14 +662,21 @@ static void complete_sends(struct udp_rel_ep *ep, struct udp_rel_peer *p)
 }
 
 static void pkt_acked(struct udp_rel_peer *p, struct udp_rel_txpkt *t,
-		      uint64_t now, uint64_t *sample, uint64_t *sample_order)
+		      uint64_t now, uint64_t *sample, uint64_t *sample_order,
+		      bool *spurious)
 {
-	if (t->state == UDP_REL_PKT_INFLIGHT)
+	if (t->state == UDP_REL_PKT_INFLIGHT) {
 		p->inflight--;
-	else if (t->state == UDP_REL_PKT_LOST)
+	} else if (t->state == UDP_REL_PKT_LOST) {
 		p->nlost--;
-	else
+		/* Given up on by the last timeout, yet acknowledged before
+		 * being sent again: the original arrived, so the timeout
+		 * was premature (the peer or the path was only slow). */
+		if (p->rto_order && t->order && t->order <= p->rto_order)
+			*spurious = true;
+	} else {
 		return; /* already acked, or free */
+	}
 	t->state = UDP_REL_PKT_ACKED;
 	t->op->pkts_out--;
 	if (t->order > p->acked_order)
@@ -646,12 +703,50 @@ static void on_loss_event(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 	p->recover = p->snd_nxt;
 }
 
-static void ack_in(struct udp_rel_ep *ep, struct udp_rel_peer *p,
+/* The last timeout was premature (see pkt_acked): restore the congestion
+ * state it destroyed, and take back what it declared lost but has not
+ * resent yet: those packets are most likely delivered too, so they get
+ * another full timeout instead of a retransmission. A timeout that hit a
+ * real loss at the same time as a slow peer is undone too; fast
+ * retransmission still repairs that loss. */
+static void rto_undo(struct udp_rel_ep *ep, struct udp_rel_peer *p,
+		     uint64_t now)
+{
+	uint32_t seq, mask = p->txr_mask;
+
+	for (seq = p->snd_una; seq_lt(seq, p->snd_nxt); seq++) {
+		struct udp_rel_txpkt *t = &p->txr[seq & mask];
+
+		if (t->state != UDP_REL_PKT_LOST || !t->order ||
+		    t->order > p->rto_order)
+			continue;
+		/* As if sent now: a fresh transmission order, so packets
+		 * resent after the timeout do not make it look overtaken
+		 * (fast retransmit), and no RTT sample from it. */
+		t->state = UDP_REL_PKT_INFLIGHT;
+		t->sent_ns = now;
+		t->order = ++p->order;
+		t->retx = 1;
+		p->nlost--;
+		p->inflight++;
+	}
+	if (p->undo_cwnd_fp > p->cwnd_fp)
+		p->cwnd_fp = p->undo_cwnd_fp;
+	if (p->undo_ssthresh > p->ssthresh)
+		p->ssthresh = p->undo_ssthresh;
+	p->backoff = 0;
+	p->rto_order = 0;
+	ep->stats.tx_rto_undo++;
+}
+
+void udp_rel_ack_in(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 		   const struct udp_rel_pkt *k, uint64_t now)
 {
-	uint32_t mask = ep->cfg.tx_window - 1, seq, i, newly;
+	uint32_t mask = p->txr_mask, seq, i, newly;
 	uint64_t sample = 0, sample_order = 0, before = p->acked_order;
 	uint32_t inflight_before = p->inflight + p->nlost;
+	bool spurious = false;
+	uint32_t seen = k->ack; /* below it, this ack tells about every seq */
 
 	if (!p->txr)
 		return;
@@ -663,14 +758,17 @@ static void ack_in(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 		return; /* an old ack, overtaken */
 	p->peer_wnd = k->wnd;
 	for (seq = p->snd_una; seq_lt(seq, k->ack); seq++)
-		pkt_acked(p, &p->txr[seq & mask], now, &sample, &sample_order);
+		pkt_acked(p, &p->txr[seq & mask], now, &sample, &sample_order,
+			  &spurious);
 	for (i = 0; i < UDP_REL_SACK_BITS; i++) {
 		if (!(k->sack >> i & 1))
 			continue;
 		seq = k->ack + 1 + i;
 		if (!seq_lt(seq, p->snd_nxt))
 			break;
-		pkt_acked(p, &p->txr[seq & mask], now, &sample, &sample_order);
+		seen = seq + 1;
+		pkt_acked(p, &p->txr[seq & mask], now, &sample, &sample_order,
+			  &spurious);
 	}
 	while (seq_lt(p->snd_una, p->snd_nxt) &&
 	       p->txr[p->snd_una & mask].state == UDP_REL_PKT_ACKED) {
@@ -678,14 +776,22 @@ static void ack_in(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 		p->txr[p->snd_una & mask].op = NULL;
 		p->snd_una++;
 	}
+	if (spurious)
+		rto_undo(ep, p, now);
 	newly = inflight_before - (p->inflight + p->nlost);
 	if (newly) {
 		uint32_t cwnd = p->cwnd_fp >> 8;
 
-		p->backoff = 0;
 		p->busy_since = now;
-		if (sample_order)
+		/* The backoff ends with the first valid sample (RFC 6298
+		 * 5.7): an ack of a retransmitted packet says nothing about
+		 * the RTT, and forgetting the backoff then would time the
+		 * next packet out just as early (a peer slower than the
+		 * initial timeout would get every packet sent twice). */
+		if (sample_order) {
+			p->backoff = 0;
 			rtt_sample(ep, p, sample);
+		}
 		if (cwnd < p->ssthresh)
 			p->cwnd_fp += newly << 8; /* slow start */
 		else
@@ -694,211 +800,43 @@ static void ack_in(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 		if (p->cwnd_fp > ep->cfg.tx_window << 8)
 			p->cwnd_fp = ep->cfg.tx_window << 8;
 	}
-	/* Packets sent DUPTHRESH transmissions before one now acked are lost. */
-	if (p->acked_order > before && p->acked_order > UDP_REL_DUPTHRESH) {
-		for (seq = p->snd_una; seq_lt(seq, p->snd_nxt); seq++) {
+	/* A packet sent before one now acknowledged is lost once
+	 * DUPTHRESH packets sent after it are acknowledged, or (RACK's time
+	 * rule, which also works when the window is too small to have
+	 * DUPTHRESH packets after it) once it has been out for a round trip
+	 * and a quarter. */
+	if (p->acked_order > before) {
+		uint64_t reo = p->have_rtt ? p->srtt + p->srtt / 4 : UINT64_MAX;
+
+		/* Only packets the ack can see: one beyond the SACK's reach
+		 * may be held by the receiver, even if it was sent before a
+		 * retransmission that was just acknowledged. */
+		for (seq = p->snd_una; seq_lt(seq, seen); seq++) {
 			struct udp_rel_txpkt *t = &p->txr[seq & mask];
 
 			if (t->state != UDP_REL_PKT_INFLIGHT ||
-			    t->order + UDP_REL_DUPTHRESH > p->acked_order)
+			    t->order >= p->acked_order)
+				continue;
+			if (t->order + UDP_REL_DUPTHRESH > p->acked_order &&
+			    (reo == UINT64_MAX || now - t->sent_ns < reo))
 				continue;
 			t->state = UDP_REL_PKT_LOST;
 			lost_hint_lower(&p->lost_hint, seq);
 			p->inflight--;
 			p->nlost++;
 			ep->stats.tx_fast_retx++;
+			p->retx_credit++;
 			on_loss_event(ep, p, seq);
 		}
 	}
 	complete_sends(ep, p);
 }
 
-/* ---- data in ------------------------------------------------------------ */
-
-/* Hand one in-order fragment to the user. 0, or -FI_EAGAIN. */
-static int consume(struct udp_rel_ep *ep, struct udp_rel_peer *p,
-		   const struct udp_rel_pkt *k)
-{
-	struct udp_rel_frag f;
-	int ret;
-
-	if (p->rx_in_msg &&
-	    (k->msg_id != p->rx_msg_id || k->offset != p->rx_off ||
-	     k->msg_len != p->rx_msg_len)) {
-		/* The sender broke its own message: abandon it. */
-		ep->stats.rx_proto++;
-		p->rx_in_msg = false;
-		if (ep->ops.rx_abort)
-			ep->ops.rx_abort(ep->ctx, p->id);
-	}
-	if (!p->rx_in_msg && k->offset != 0) {
-		ep->stats.rx_proto++;
-		return 0; /* a tail without its head: skip it */
-	}
-	f.msg_id = k->msg_id;
-	f.mflags = k->mflags;
-	f.msg_len = k->msg_len;
-	f.offset = k->offset;
-	f.tag = k->tag;
-	f.cq_data = k->cq_data;
-	f.data = k->payload;
-	f.len = k->paylen;
-	ret = ep->ops.deliver(ep->ctx, p->id, &f);
-	if (ret == -FI_EAGAIN) {
-		ep->stats.rx_busy++;
-		return ret;
-	}
-	p->rx_in_msg = k->offset + k->paylen < k->msg_len;
-	p->rx_msg_id = k->msg_id;
-	p->rx_msg_len = k->msg_len;
-	p->rx_off = k->offset + k->paylen;
-	return 0;
-}
-
-/* Deliver the early packets that are now in order. */
-static void drain_early(struct udp_rel_ep *ep, struct udp_rel_peer *p)
-{
-	uint32_t mask = ep->cfg.rx_window - 1;
-	struct udp_rel_pkt k;
-	void *buf;
-
-	while (p->rx_held && (buf = p->rxr[p->rcv_nxt & mask])) {
-		struct udp_rel_hdr h;
-
-		memcpy(&h, buf, sizeof(h));
-		/* Stored whole and decoded once already: cannot fail. */
-		if (udp_rel_decode(buf, UDP_REL_DATA_HDR_SIZE +
-				   le32toh(h.paylen), &k) ||
-		    consume(ep, p, &k))
-			return;
-		p->rxr[p->rcv_nxt & mask] = NULL;
-		p->rx_held--;
-		ep->pool_free[ep->pool_nfree++] = buf;
-		p->rcv_nxt++;
-		p->rx_unacked++;
-	}
-}
-
-static void data_in(struct udp_rel_ep *ep, struct udp_rel_peer *p,
-		    const void *pkt, const struct udp_rel_pkt *k, uint64_t now)
-{
-	uint32_t mask = ep->cfg.rx_window - 1;
-	int32_t d = seq_diff(k->seq, p->rcv_nxt);
-	void *buf;
-
-	ep->stats.rx_data++;
-	if (d < 0) {
-		/* Our ack was lost or late: say it again at once. */
-		ep->stats.rx_dup++;
-		send_ack(ep, p);
-		return;
-	}
-	if ((uint32_t)d >= ep->cfg.rx_window) {
-		ep->stats.rx_beyond_wnd++;
-		send_ack(ep, p);
-		return;
-	}
-	if (d == 0) {
-		if (p->rxr && p->rxr[k->seq & mask]) {
-			/* A held copy that deliver() refused before: this
-			 * fresh one replaces it. */
-			ep->pool_free[ep->pool_nfree++] = p->rxr[k->seq & mask];
-			p->rxr[k->seq & mask] = NULL;
-			p->rx_held--;
-		}
-		if (consume(ep, p, k))
-			return; /* busy: unacked, the sender will retry */
-		p->rcv_nxt++;
-		p->rx_unacked++;
-		drain_early(ep, p);
-		if (p->rx_held || p->rx_unacked >= ep->cfg.ack_every) {
-			send_ack(ep, p);
-		} else if (!p->ack_pending) {
-			p->ack_pending = true;
-			p->ack_deadline = now + ep->cfg.ack_delay_ns;
-		}
-		return;
-	}
-	/* Early: hold a copy until the gap before it fills. */
-	if (!p->rxr) {
-		p->rxr = calloc(ep->cfg.rx_window, sizeof(*p->rxr));
-		if (!p->rxr) {
-			ep->stats.rx_nobuf++;
-			return;
-		}
-	}
-	if (p->rxr[k->seq & mask]) {
-		ep->stats.rx_dup++;
-	} else if (!ep->pool_nfree ||
-		   UDP_REL_DATA_HDR_SIZE + k->paylen > ep->pool_buf_size) {
-		ep->stats.rx_nobuf++;
-		return;
-	} else {
-		buf = ep->pool_free[--ep->pool_nfree];
-		memcpy(buf, pkt, UDP_REL_DATA_HDR_SIZE + k->paylen);
-		p->rxr[k->seq & mask] = buf;
-		p->rx_held++;
-		ep->stats.rx_early++;
-	}
-	/* The gap is news for the sender's loss detection: ack at once. */
-	send_ack(ep, p);
-}
-
-int udp_rel_recv(struct udp_rel_ep *ep, uint32_t peer, const void *pkt,
-		 size_t len, uint64_t now)
-{
-	struct udp_rel_peer *p;
-	struct udp_rel_pkt k;
-	int ret;
-
-	ret = udp_rel_decode(pkt, len, &k);
-	if (ret) {
-		ep->stats.rx_bad++;
-		return ret;
-	}
-	if (k.paylen > ep->cfg.max_rx_payload ||
-	    k.msg_len > ep->cfg.max_msg_size) {
-		ep->stats.rx_bad++;
-		return UDP_REL_BAD_LEN;
-	}
-	p = peer_get_or_create(ep, peer);
-	if (!p) {
-		ep->stats.rx_bad++;
-		return peer >= ep->cfg.max_peers ? -FI_EINVAL : -FI_ENOMEM;
-	}
-	if (!p->epoch) {
-		p->epoch = k.src_epoch;
-	} else if (k.src_epoch != p->epoch) {
-		if (epoch_retired(p, k.src_epoch)) {
-			ep->stats.rx_stale++;
-			return -FI_EAGAIN;
-		}
-		peer_restart(ep, p, k.src_epoch);
-	}
-	p->last_heard = now;
-	if (k.dst_epoch && k.dst_epoch != ep->epoch) {
-		/* Meant for an earlier incarnation of this endpoint: drop it,
-		 * and answer so the sender learns that we restarted. */
-		ep->stats.rx_stale++;
-		send_ack(ep, p);
-		peer_activate(ep, p);
-		return -FI_EAGAIN;
-	}
-	if (k.op == UDP_OP_REL_ACK)
-		ep->stats.rx_ack++;
-	ack_in(ep, p, &k, now);
-	if (k.op == UDP_OP_REL_DATA)
-		data_in(ep, p, pkt, &k, now);
-	peer_activate(ep, p);
-	pump(ep, p, now);
-	return 0;
-}
-
 /* ---- timers ------------------------------------------------------------- */
 
 static void on_timeout(struct udp_rel_ep *ep, struct udp_rel_peer *p)
 {
-	uint32_t seq, mask = ep->cfg.tx_window - 1, flight = p->inflight;
+	uint32_t seq, mask = p->txr_mask, flight = p->inflight;
 
 	/* Everything in flight is presumed lost; start again from one
 	 * packet, slowly, with a doubled timer. */
@@ -912,20 +850,41 @@ static void on_timeout(struct udp_rel_ep *ep, struct udp_rel_peer *p)
 		}
 	}
 	p->inflight = 0;
+	if (!p->rto_order) {
+		/* The state before the first of a run of timeouts. */
+		p->undo_cwnd_fp = p->cwnd_fp;
+		p->undo_ssthresh = p->ssthresh;
+	}
+	p->rto_order = p->order;
 	p->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
 	p->cwnd_fp = 1 << 8;
+	p->retx_credit = 0;
 	p->recover = p->snd_nxt;
 	if (p->backoff < 32)
 		p->backoff++;
 	ep->stats.tx_timeouts++;
 }
 
+/* When the oldest packet in flight to p was sent (UINT64_MAX: none). */
+static uint64_t oldest_sent(const struct udp_rel_peer *p)
+{
+	uint64_t oldest = UINT64_MAX;
+	uint32_t seq;
+
+	for (seq = p->snd_una; seq_lt(seq, p->snd_nxt); seq++) {
+		const struct udp_rel_txpkt *t = &p->txr[seq & p->txr_mask];
+
+		if (t->state == UDP_REL_PKT_INFLIGHT && t->sent_ns < oldest)
+			oldest = t->sent_ns;
+	}
+	return oldest;
+}
+
 /* Timers of one peer; returns its next deadline. */
 static uint64_t peer_timers(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 			    uint64_t now)
 {
-	uint64_t next = UINT64_MAX, oldest = UINT64_MAX, rto, dead_at;
-	uint32_t seq, mask = ep->cfg.tx_window - 1;
+	uint64_t next = UINT64_MAX, oldest, rto, dead_at;
 
 	if (peer_tx_busy(p) && p->state == UDP_REL_PEER_ALIVE) {
 		dead_at = max_u64(p->busy_since, p->last_heard) +
@@ -939,27 +898,14 @@ static uint64_t peer_timers(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 		}
 	}
 	if (p->inflight) {
-		for (seq = p->snd_una; seq_lt(seq, p->snd_nxt); seq++) {
-			struct udp_rel_txpkt *t = &p->txr[seq & mask];
-
-			if (t->state == UDP_REL_PKT_INFLIGHT &&
-			    t->sent_ns < oldest)
-				oldest = t->sent_ns;
-		}
+		oldest = oldest_sent(p);
 		rto = udp_rel_peer_rto(ep, p);
 		if (now >= oldest + rto)
 			on_timeout(ep, p);
 	}
-	pump(ep, p, now);
+	udp_rel_pump(ep, p, now);
 	if (p->inflight) {
-		oldest = UINT64_MAX;
-		for (seq = p->snd_una; seq_lt(seq, p->snd_nxt); seq++) {
-			struct udp_rel_txpkt *t = &p->txr[seq & mask];
-
-			if (t->state == UDP_REL_PKT_INFLIGHT &&
-			    t->sent_ns < oldest)
-				oldest = t->sent_ns;
-		}
+		oldest = oldest_sent(p);
 		next = min_u64(next, oldest + udp_rel_peer_rto(ep, p));
 	} else if (p->nlost || (p->seg && p->state == UDP_REL_PEER_ALIVE)) {
 		/* Blocked by a full socket (xmit said -FI_EAGAIN): retry. */
@@ -971,15 +917,15 @@ static uint64_t peer_timers(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 		 * ours to do. */
 		uint32_t before = p->rcv_nxt;
 
-		drain_early(ep, p);
+		udp_rel_drain_early(ep, p);
 		if (p->rcv_nxt != before)
-			send_ack(ep, p);
+			udp_rel_send_ack(ep, p);
 		if (p->rx_held && p->rxr[p->rcv_nxt & (ep->cfg.rx_window - 1)])
 			next = min_u64(next, now + ep->cfg.rto_min_ns);
 	}
 	if (p->ack_pending) {
 		if (now >= p->ack_deadline)
-			send_ack(ep, p);
+			udp_rel_send_ack(ep, p);
 		if (p->ack_pending)
 			next = min_u64(next, max_u64(p->ack_deadline,
 						     now + 1));
@@ -1008,9 +954,31 @@ void udp_rel_flush_acks(struct udp_rel_ep *ep, uint64_t now)
 {
 	struct udp_rel_peer *p;
 
+	/* Acks whose delay is over, and acks of whole messages. Acking
+	 * every batch cost the receiver a syscall (and the sender a read)
+	 * per packet or two while a big message streams in; ack_every and the
+	 * delay bound what that sender waits for. But once a message is
+	 * complete its ack must leave before this call returns: with manual
+	 * progress the application may never call again (it got what it
+	 * waited for), and the sender's completion needs that ack. */
 	for (p = ep->act_head; p; p = p->act_next)
-		if (p->ack_pending)
-			send_ack(ep, p);
+		if (p->ack_pending && (p->ack_msg_done || now >= p->ack_deadline))
+			udp_rel_send_ack(ep, p);
+}
+
+int udp_rel_peer_move(struct udp_rel_ep *ep, uint32_t from, uint32_t to)
+{
+	struct udp_rel_peer *p;
+
+	if (from >= ep->cfg.max_peers || to >= ep->cfg.max_peers ||
+	    !ep->peers[from] || ep->peers[to])
+		return -FI_EINVAL;
+	/* The index lives only in the table and in p->id (callbacks). */
+	p = ep->peers[from];
+	ep->peers[from] = NULL;
+	ep->peers[to] = p;
+	p->id = to;
+	return 0;
 }
 
 size_t udp_rel_peer_mem(const struct udp_rel_ep *ep,
@@ -1019,7 +987,7 @@ size_t udp_rel_peer_mem(const struct udp_rel_ep *ep,
 	size_t n = sizeof(*p);
 
 	if (p->txr)
-		n += sizeof(*p->txr) * ep->cfg.tx_window;
+		n += sizeof(*p->txr) * (p->txr_mask + 1);
 	if (p->rxr)
 		n += sizeof(*p->rxr) * ep->cfg.rx_window;
 	return n;

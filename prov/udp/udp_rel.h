@@ -38,7 +38,9 @@
 
 #include "udp_proto.h"
 
-#define UDP_REL_IOV_MAX 4
+/* A send's buffers: a header and up to 2 x 4 application iovs (atomic
+ * operands and compare values). */
+#define UDP_REL_IOV_MAX 9
 #define UDP_REL_SACK_BITS 64
 /* A packet is lost once this many packets sent after it are acknowledged. */
 #define UDP_REL_DUPTHRESH 3
@@ -49,6 +51,8 @@ struct udp_rel_cfg {
 				    MTU may differ); 0 = mtu_payload. Early
 				    packets above mtu_payload are not held. */
 	uint32_t tx_window;    /* packets in flight per peer; power of two */
+	uint32_t tx_ring_init; /* send ring slots at first; doubled on demand
+				  up to tx_window (0: tx_window) */
 	uint32_t rx_window;    /* credit advertised; power of two */
 	uint32_t rx_pool;      /* buffers for early packets, whole endpoint */
 	uint32_t max_peers;    /* peer indices are below this */
@@ -65,6 +69,18 @@ struct udp_rel_cfg {
 
 /* Fill in the defaults (documented in docs/prov/udp.md). */
 void udp_rel_cfg_default(struct udp_rel_cfg *cfg);
+
+/* Windows for a socket whose receive buffer (SO_RCVBUF as the kernel
+ * reports it) is rcvbuf bytes: the credit we advertise (rx_window) is what
+ * fits it, between UDP_REL_WND_MIN_AUTO and _MAX_AUTO packets of
+ * cfg->mtu_payload; our own sends may have up to _MAX_AUTO in flight (the
+ * peer's credit limits them further); the early-packet pool (rx_pool)
+ * holds a window of packets, within UDP_REL_POOL_BYTES. Set mtu_payload
+ * first. */
+#define UDP_REL_WND_MIN_AUTO 64u
+#define UDP_REL_WND_MAX_AUTO 1024u
+#define UDP_REL_POOL_BYTES ((size_t)4 << 20) /* early-packet pool, at most */
+void udp_rel_cfg_windows(struct udp_rel_cfg *cfg, size_t rcvbuf);
 
 /* One fragment handed to deliver(). */
 struct udp_rel_frag {
@@ -125,6 +141,7 @@ struct udp_rel_stats {
 	uint64_t rx_busy;     /* deliver() said -FI_EAGAIN */
 	uint64_t rx_bad;      /* failed udp_rel_decode() or engine limits */
 	uint64_t rx_bad_ack;  /* ack of something never sent */
+	uint64_t tx_rto_undo; /* timeouts found spurious and undone */
 	uint64_t rx_proto;    /* fragment out of place in its message */
 	uint64_t rx_stale;    /* addressed to or from an old incarnation */
 	uint64_t peers_dead, peers_restarted;
@@ -165,7 +182,8 @@ struct udp_rel_peer {
 	void *user;        /* the engine's user's: never touched here */
 
 	/* send side */
-	struct udp_rel_txpkt *txr; /* tx_window slots, indexed seq & mask */
+	struct udp_rel_txpkt *txr; /* txr_mask + 1 slots, indexed seq & mask */
+	uint32_t txr_mask; /* ring slots - 1: tx_ring_init, doubled on demand */
 	uint32_t snd_una;  /* oldest unacknowledged seq */
 	uint32_t snd_nxt;  /* next new seq */
 	uint32_t peer_wnd; /* credit: seqs below snd_una + peer_wnd */
@@ -175,6 +193,7 @@ struct udp_rel_peer {
 	uint32_t cwnd_fp;  /* congestion window, packets * 256 */
 	uint32_t ssthresh; /* packets */
 	uint32_t recover;  /* no further decrease for losses below this seq */
+	uint32_t retx_credit; /* fast-detected losses to resend past cwnd */
 	uint64_t order;    /* transmissions so far */
 	uint64_t acked_order; /* highest order acknowledged */
 	struct udp_rel_send *q_head, *q_tail; /* unfinished sends, FIFO */
@@ -184,6 +203,10 @@ struct udp_rel_peer {
 	uint64_t srtt, rttvar, rto; /* ns */
 	bool have_rtt;
 	uint32_t backoff;  /* consecutive timeouts */
+	/* Spurious-timeout undo: `order` when the last timeout fired (0: none
+	 * to undo) and the congestion state it replaced. */
+	uint64_t rto_order;
+	uint32_t undo_cwnd_fp, undo_ssthresh;
 
 	/* receive side */
 	void **rxr;        /* rx_window early packets, indexed seq & mask */
@@ -193,6 +216,7 @@ struct udp_rel_peer {
 	uint32_t rx_msg_id;
 	uint64_t rx_msg_len, rx_off;
 	bool ack_pending;
+	bool ack_msg_done; /* the pending ack covers a message's end */
 	uint32_t rx_unacked; /* in-order packets since the last ack */
 	uint64_t ack_deadline;
 };
@@ -263,8 +287,11 @@ int udp_rel_recv(struct udp_rel_ep *ep, uint32_t peer, const void *pkt,
  * (UINT64_MAX: none until something arrives or is sent). */
 uint64_t udp_rel_progress(struct udp_rel_ep *ep, uint64_t now);
 
-/* Send every pending ack now (the provider calls it when its socket has
- * no more datagrams to read, so acks go out per batch). */
+/* Send the pending acks that cover the end of a message or whose delay
+ * (cfg.ack_delay_ns) is over; cheaper than udp_rel_progress(). The
+ * provider calls it after every read batch, before returning to the
+ * application. Acks owed for ack_every packets, gaps or duplicates are
+ * sent at once anyway; the rest wait for the delay or ride on data. */
 void udp_rel_flush_acks(struct udp_rel_ep *ep, uint64_t now);
 
 /* The peer's state, NULL if never used. */
@@ -281,5 +308,11 @@ uint64_t udp_rel_peer_rto(const struct udp_rel_ep *ep,
 /* Bytes of state held for peer p right now (for the docs' memory figure). */
 size_t udp_rel_peer_mem(const struct udp_rel_ep *ep,
 			const struct udp_rel_peer *p);
+
+/* Give peer `from`'s whole state (streams, queued sends, timers) the index
+ * `to`, which must be unused: the provider learned the peer's real index
+ * (an address first heard from outside the AV was inserted). Later
+ * callbacks name `to`. 0 or -FI_EINVAL. */
+int udp_rel_peer_move(struct udp_rel_ep *ep, uint32_t from, uint32_t to);
 
 #endif

@@ -139,6 +139,21 @@ int main(void)
 	n = good_data(60);
 	M()->mflags = htole32(0x4);
 	REFUSED(n, UDP_REL_BAD_MSG);
+	/* The op byte: every RDM operation is accepted (its header is the
+	 * provider's to check), values past the last one are not. */
+	for (uint32_t op = 0; op < UDP_RDM_OP_COUNT; op++) {
+		n = good_data(60);
+		M()->mflags = htole32(le32toh(M()->mflags) |
+				      op << UDP_REL_MSG_OP_SHIFT);
+		CHECK(udp_rel_decode(pkt, n, &k) == 0 &&
+		      UDP_REL_MSG_OP(k.mflags) == op);
+	}
+	n = good_data(60);
+	M()->mflags = htole32(le32toh(M()->mflags) |
+			      (uint32_t)UDP_RDM_OP_COUNT << UDP_REL_MSG_OP_SHIFT);
+	REFUSED(n, UDP_REL_BAD_MSG);
+	M()->mflags = htole32(le32toh(M()->mflags) | UDP_REL_MSG_OP_MASK);
+	REFUSED(n, UDP_REL_BAD_MSG);
 	n = good_data(60);
 	M()->mflags = htole32(UDP_REL_MSG_CQ_DATA); /* tag set, not tagged */
 	REFUSED(n, UDP_REL_BAD_MSG);

@@ -147,10 +147,10 @@ static void test_rto(void)
 	CHECK(ep.stats.tx_timeouts == 12);
 
 	/* Acked at last: Karn's rule, no sample from a retransmitted packet;
-	 * the backoff is forgotten. */
+	 * the backoff stays until a valid sample (RFC 6298 5.7). */
 	CHECK_OK(ack_in(&ep, 1, 0, t + 10 * US));
 	CHECK(cap.done_ok == 1 && !p->have_rtt);
-	CHECK(udp_rel_peer_rto(&ep, p) == 500 * US);
+	CHECK(udp_rel_peer_rto(&ep, p) == cfg.rto_max_ns);
 	CHECK(p->epoch == PEER_EPOCH);
 
 	/* First sample R = 30 us: SRTT = R, RTTVAR = R/2, RTO = R + 4 RTTVAR. */
@@ -198,7 +198,7 @@ static void test_rto(void)
 	CHECK(ep.stats.rx_bad_ack == 1);
 	/* Memory for a peer we send to: record + send ring (docs/prov/udp.md). */
 	CHECK(udp_rel_peer_mem(&ep, p) == sizeof(*p) +
-	      cfg.tx_window * sizeof(struct udp_rel_txpkt));
+	      cfg.tx_ring_init * sizeof(struct udp_rel_txpkt));
 	printf("peer memory: %zu bytes receiving in order, %zu sending\n",
 	       sizeof(*p), udp_rel_peer_mem(&ep, p));
 	udp_rel_fini(&ep);
