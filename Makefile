@@ -46,13 +46,16 @@ test-asan:
 
 bench: build
 
-# libFuzzer targets (clang), each run for FUZZ_SECONDS over its corpus.
+# libFuzzer targets (clang), each run for FUZZ_SECONDS over its corpus, one
+# after the other: udp_rel (udp's RDM packet decoder) and tcp_stream (tcp's
+# receive engine, one connection's byte stream per input).
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= udp_rel tcp_stream
 test-fuzz:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWEFT_FUZZ=ON \
 		-DWEFT_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target udp_rel
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
 	cd $(FUZZ_BUILD) && ctest --output-on-failure -L fuzz
 
 compare: build

@@ -33,6 +33,7 @@
 #include "util/fabric.h"
 #include "util/atomic.h"
 #include "util/match.h"
+#include "util/progress.h"
 
 /* Advertised limits. */
 #define TCP_IOV_LIMIT 4
@@ -59,6 +60,7 @@ struct tcp_params {
 	size_t unexp_limit;   /* FI_TCP_UNEXP_LIMIT: bytes buffered per ep */
 	bool nodelay;         /* FI_TCP_NODELAY */
 	int handshake_ms;     /* FI_TCP_HANDSHAKE_TIMEOUT */
+	size_t rdm_eager;     /* FI_TCP_RDM_EAGER: RDM eager/rendezvous */
 };
 extern struct tcp_params tcp_params;
 
@@ -88,10 +90,47 @@ int tcp_socket_setup(int sock, int family);
 int tcp_epoll_add(int epfd, int sock, uint32_t events);
 int tcp_epoll_mod(int epfd, int sock, uint32_t events);
 void tcp_epoll_del(int epfd, int sock);
+/* The name a listener bound to `bound` gives peers: itself, or for the
+ * wildcard the first interface that is up and not loopback (tcp_pep.c). */
+void tcp_public_name(const union tcp_sockaddr *bound, union tcp_sockaddr *out);
 /* The address family an info asks for (AF_INET / AF_INET6), -1 if none. */
 int tcp_info_family(const struct fi_info *info);
 
 /* ---- fabric, domain --------------------------------------------------- */
+
+struct tcp_ep;
+
+/* The domain: util's, plus what lets progress scale with the number of
+ * connections (tcp_progress.c) and, with FI_PROGRESS_AUTO, the progress
+ * thread (util/progress.h).
+ *
+ * Readiness: every MSG endpoint's epoll fd (holding its socket) is in
+ * `epfd`. A CQ or EQ read calls the progress function of every endpoint
+ * bound to it; with many endpoints, trying each socket would cost a
+ * syscall per endpoint per read. Instead the first endpoint of a round
+ * asks `epfd` once (tcp_domain_poll) and marks the endpoints that are
+ * ready; the others only do socket work when marked, or when they have
+ * work no fd event announces (tcp_ep.again). */
+struct tcp_domain {
+	struct weft_domain util;      /* first */
+	int epfd;
+	pthread_mutex_t poll_lock;    /* one poller at a time; held while
+				       * marking endpoints and by removal */
+	atomic_uint_fast64_t poll_seq; /* bumped by every poll */
+	atomic_size_t neps;           /* MSG endpoints in epfd */
+	bool auto_progress;           /* the thread below runs */
+	struct weft_progress_thread pt;
+};
+
+static inline struct tcp_domain *tcp_domain_of(struct weft_domain *d)
+{
+	return weft_container_of(d, struct tcp_domain, util);
+}
+
+/* Endpoints in epfd and, in an auto-progress domain, in the progress
+ * thread (tcp_progress.c). Never with the endpoint's lock held. */
+int tcp_domain_add_ep(struct tcp_domain *dom, struct tcp_ep *ep);
+void tcp_domain_remove_ep(struct tcp_domain *dom, struct tcp_ep *ep);
 
 int tcp_fabric_open(struct fi_fabric_attr *attr, struct fid_fabric **fabric,
 		    void *context);
@@ -136,6 +175,10 @@ struct tcp_pep {
 	bool listening;
 	struct weft_list pending;     /* struct tcp_conn reading their REQ */
 	uint64_t rejected_foreign;    /* handshakes that were not weft's */
+	/* A spare fd (/dev/null), given up when accept(2) finds the process
+	 * out of fds so the connection at the head of the backlog can be
+	 * taken and closed instead of waiting there forever; -1 if none. */
+	int reserve_fd;
 };
 
 int tcp_passive_ep(struct fid_fabric *fabric, struct fi_info *info,
@@ -237,6 +280,17 @@ struct tcp_ep {
 	bool have_peer;
 	struct tcp_conn *conn;        /* the CONNREQ handle we took */
 
+	/* Readiness marks (struct tcp_domain): `ready` is set by whoever
+	 * polled the domain, taken by this endpoint's progress; `again` is
+	 * set by progress (under util.lock) when work is left that no fd
+	 * event will announce (staged bytes, a stalled stream, queued
+	 * sends). in_domain: in the domain's epfd. */
+	atomic_bool ready, again;
+	/* The domain poll this endpoint last looked at (relaxed: two
+	 * progress calls racing on it cost at most one poll or one round). */
+	atomic_uint_fast64_t seen_seq;
+	bool in_domain;
+
 	/* Everything below is under util.lock. */
 	enum tcp_ep_state state;
 	bool pollout;                 /* EPOLLOUT armed on sock */
@@ -247,10 +301,13 @@ struct tcp_ep {
 	uint8_t cm_data[TCP_CM_DATA_MAX];
 	size_t cm_len, cm_done;       /* bytes of hdr+data to send / sent */
 
-	/* Transmit: tx_size entries, allocated at open. */
+	/* Transmit: tx_size entries, allocated at open. Entries
+	 * [tx_next, tx_size) were never used: they are taken from there
+	 * when tx_free is empty (tcp_tx_alloc), so an idle connection
+	 * touches none of the pool's pages. Same for rx_next. */
 	struct tcp_tx_entry *tx_pool;
 	struct weft_list tx_free, tx_queue;
-	size_t tx_size;
+	size_t tx_size, tx_next;
 	size_t inject_size;
 
 	/* Receive. */
@@ -259,7 +316,7 @@ struct tcp_ep {
 	struct weft_list resp_free;
 	struct tcp_rx_entry *rx_pool;
 	struct weft_list rx_free;
-	size_t rx_size;
+	size_t rx_size, rx_next;
 	struct weft_match_queue posted_msg, posted_tag;
 	struct weft_match_queue unexp_msg, unexp_tag;
 	struct weft_list claimed;     /* tcp_unexp claimed by FI_PEEK|FI_CLAIM */
@@ -277,6 +334,10 @@ struct tcp_ep {
 	size_t rx_left;               /* payload bytes still to land */
 	size_t rx_discard;            /* then bytes to drop (truncation) */
 	uint8_t *stage;               /* TCP_RX_STAGE_SIZE bytes */
+	/* tx_pool, rx_pool and stage live in one anonymous mapping of
+	 * pool_len bytes (tcp_ep.c): its pages cost memory only once used. */
+	void *pool_mem;
+	size_t pool_len;
 	size_t stage_pos, stage_len;
 };
 
@@ -288,6 +349,26 @@ static inline struct tcp_ep *tcp_ep_of(struct fid_ep *e)
 static inline struct tcp_ep *tcp_ep_of_fid(struct fid *f)
 {
 	return tcp_ep_of(weft_container_of(f, struct fid_ep, fid));
+}
+
+/* A free transmit / receive entry (its link), or NULL when all are in
+ * use. Caller holds util.lock. */
+static inline struct weft_list *tcp_tx_alloc(struct tcp_ep *ep)
+{
+	struct weft_list *l = weft_list_pop_front(&ep->tx_free);
+
+	if (!l && ep->tx_next < ep->tx_size)
+		l = &ep->tx_pool[ep->tx_next++].link;
+	return l;
+}
+
+static inline struct weft_list *tcp_rx_alloc(struct tcp_ep *ep)
+{
+	struct weft_list *l = weft_list_pop_front(&ep->rx_free);
+
+	if (!l && ep->rx_next < ep->rx_size)
+		l = &ep->rx_pool[ep->rx_next++].free_link;
+	return l;
 }
 
 int tcp_endpoint_open(struct fid_domain *domain, struct fi_info *info,
@@ -307,6 +388,28 @@ extern struct fi_ops_msg tcp_msg_ops;
 extern struct fi_ops_tagged tcp_tagged_ops;
 extern struct fi_ops_rma tcp_rma_ops;
 extern struct fi_ops_atomic tcp_atomic_ops;
+/* One RMA or atomic request as the fi_ops_rma / fi_ops_atomic entry
+ * points (tcp_rma.c, shared by MSG and RDM endpoints) describe it. */
+struct tcp_rma_req {
+	fi_addr_t dest;                 /* RDM: the target */
+	uint8_t op;
+	uint64_t addr, key, len;        /* target side */
+	uint8_t datatype, atomic_op, kind;
+	const struct iovec *src;        /* payload */
+	size_t src_count;
+	const struct iovec *src2;       /* compare values (after src) */
+	size_t src2_count;
+	const struct iovec *dst;        /* where the answer's payload lands */
+	size_t dst_count;
+	uint64_t data;
+	uint64_t flags;
+	uint64_t comp;                  /* FI_RMA|FI_WRITE, FI_ATOMIC|FI_READ.. */
+	void *context;
+	bool report;
+};
+
+/* The RDM half of posting a request (tcp_rdm_rma.c). */
+ssize_t tcp_rdm_rma_post(struct weft_ep *ep, const struct tcp_rma_req *r);
 /* Set an iov cursor over iov[0..count) limited to `limit` bytes. */
 void tcp_cursor_set(struct tcp_iov_cursor *c, const struct iovec *iov,
 		    size_t count, size_t limit);

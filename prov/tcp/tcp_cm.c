@@ -304,9 +304,21 @@ static int tcp_ep_connect(struct fid_ep *ep_fid, const void *addr,
 		goto out;
 	}
 	ret = tcp_socket_setup(sock, ep->family);
-	if (!ret && ep->have_addr &&
-	    bind(sock, &ep->addr.sa, tcp_addrlen(ep->family)))
-		ret = tcp_errno_to_fi(errno);
+	if (!ret && ep->have_addr) {
+		/* A source address with port 0: let connect(2) pick the
+		 * port, unique per destination, instead of bind reserving
+		 * one of the ~28k ephemeral ports for good. */
+		int one = 1;
+		in_port_t port = ep->family == AF_INET6
+					 ? ep->addr.sin6.sin6_port
+					 : ep->addr.sin.sin_port;
+
+		if (!port)
+			setsockopt(sock, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+				   &one, sizeof(one));
+		if (bind(sock, &ep->addr.sa, tcp_addrlen(ep->family)))
+			ret = tcp_errno_to_fi(errno);
+	}
 	if (!ret)
 		ret = tcp_epoll_add(ep->epfd, sock, EPOLLIN | EPOLLOUT);
 	if (ret) {

@@ -4,31 +4,36 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tcp.h"
 
 
+static void tcp_ep_pools_free(struct tcp_ep *ep);
+
 static int tcp_ep_close(struct fid *fid)
 {
 	struct tcp_ep *ep = tcp_ep_of_fid(fid);
 
-	/* Unbind first: no progress call can run on the endpoint after
-	 * this, and the epoll fd leaves the wait sets while still open.
-	 * Operations still outstanding are dropped without completions, as
-	 * fi_close(3) allows. */
+	/* Out of the domain's poll and progress thread, then unbind: no
+	 * progress call can run on the endpoint after this, and the epoll
+	 * fd leaves the wait sets while still open. Operations still
+	 * outstanding are dropped without completions, as fi_close(3)
+	 * allows. */
+	tcp_domain_remove_ep(tcp_domain_of(ep->util.domain), ep);
 	weft_ep_fini(&ep->util);
 	if (ep->sock >= 0)
 		close(ep->sock);
 	close(ep->epfd);
 	tcp_ep_free_unexp(ep);
 	tcp_conn_free(ep->conn);
-	free(ep->stage);
+	tcp_ep_pools_free(ep);
 	free(ep->resp_pool);
 	free(ep->atomic_buf);
-	free(ep->tx_pool);
-	free(ep->rx_pool);
 	free(ep);
 	return 0;
 }
@@ -74,7 +79,8 @@ static ssize_t tcp_ep_rx_size_left(struct fid_ep *fid)
 	ssize_t left;
 
 	weft_lock_acquire(&ep->util.lock);
-	left = (ssize_t)weft_list_length(&ep->rx_free);
+	left = (ssize_t)(weft_list_length(&ep->rx_free) + ep->rx_size -
+			 ep->rx_next);
 	weft_lock_release(&ep->util.lock);
 	return left;
 }
@@ -85,7 +91,8 @@ static ssize_t tcp_ep_tx_size_left(struct fid_ep *fid)
 	ssize_t left;
 
 	weft_lock_acquire(&ep->util.lock);
-	left = (ssize_t)weft_list_length(&ep->tx_free);
+	left = (ssize_t)(weft_list_length(&ep->tx_free) + ep->tx_size -
+			 ep->tx_next);
 	weft_lock_release(&ep->util.lock);
 	return left;
 }
@@ -103,6 +110,13 @@ static struct fi_ops_ep tcp_ep_ops = {
 
 /* ---- open ------------------------------------------------------------- */
 
+static void tcp_ep_pools_free(struct tcp_ep *ep)
+{
+	if (ep->pool_mem)
+		munmap(ep->pool_mem, ep->pool_len);
+	ep->pool_mem = NULL;
+}
+
 static int tcp_ep_pools(struct tcp_ep *ep, const struct fi_info *info)
 {
 	ep->tx_size = info->tx_attr && info->tx_attr->size
@@ -115,11 +129,28 @@ static int tcp_ep_pools(struct tcp_ep *ep, const struct fi_info *info)
 		ep->tx_size = TCP_MAX_QUEUE_SIZE;
 	if (ep->rx_size > TCP_MAX_QUEUE_SIZE)
 		ep->rx_size = TCP_MAX_QUEUE_SIZE;
-	ep->tx_pool = calloc(ep->tx_size, sizeof(*ep->tx_pool));
-	ep->rx_pool = calloc(ep->rx_size, sizeof(*ep->rx_pool));
-	ep->stage = malloc(TCP_RX_STAGE_SIZE);
-	if (!ep->tx_pool || !ep->rx_pool || !ep->stage)
-		return -FI_ENOMEM;
+	{
+		/* One mapping: zero pages until touched, and entries are
+		 * taken in order (tcp_tx_alloc), so a connection's memory
+		 * grows with what it has in flight, not with the queue
+		 * sizes. */
+		size_t tx_bytes = ep->tx_size * sizeof(*ep->tx_pool);
+		size_t rx_bytes = ep->rx_size * sizeof(*ep->rx_pool);
+		size_t align = _Alignof(max_align_t);
+		size_t rx_off = (tx_bytes + align - 1) / align * align;
+		size_t st_off = (rx_off + rx_bytes + 4095) / 4096 * 4096;
+		void *m;
+
+		ep->pool_len = st_off + TCP_RX_STAGE_SIZE;
+		m = mmap(NULL, ep->pool_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return -FI_ENOMEM;
+		ep->pool_mem = m;
+		ep->tx_pool = m;
+		ep->rx_pool = (void *)((uint8_t *)m + rx_off);
+		ep->stage = (uint8_t *)m + st_off;
+	}
 	/* Only an endpoint that serves remote RMA/atomics answers them. */
 	if (info->caps & (FI_RMA | FI_ATOMIC)) {
 		ep->resp_pool = calloc(TCP_RESP_POOL, sizeof(*ep->resp_pool));
@@ -138,10 +169,7 @@ static int tcp_ep_pools(struct tcp_ep *ep, const struct fi_info *info)
 	weft_list_init(&ep->resp_free);
 	for (size_t i = 0; ep->resp_pool && i < TCP_RESP_POOL; i++)
 		weft_list_push_back(&ep->resp_free, &ep->resp_pool[i].tx.link);
-	for (size_t i = 0; i < ep->tx_size; i++)
-		weft_list_push_back(&ep->tx_free, &ep->tx_pool[i].link);
-	for (size_t i = 0; i < ep->rx_size; i++)
-		weft_list_push_back(&ep->rx_free, &ep->rx_pool[i].free_link);
+	/* tx_next = rx_next = 0: every entry is taken fresh first. */
 	weft_match_queue_init(&ep->posted_msg, false);
 	weft_match_queue_init(&ep->posted_tag, false);
 	weft_match_queue_init(&ep->unexp_msg, false);
@@ -236,16 +264,24 @@ int tcp_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 	ep->util.ep_fid.rma = &tcp_rma_ops;
 	ep->util.ep_fid.atomic = &tcp_atomic_ops;
 	ep->util.ep_fid.collective = &weft_ops_collective_none;
+	ret = tcp_domain_add_ep(tcp_domain_of(dom), ep);
+	if (ret) {
+		if (conn) { /* the handle keeps its socket */
+			conn->sock = ep->sock;
+			ep->sock = -1;
+			ep->conn = NULL;
+		}
+		weft_ep_fini(&ep->util);
+		goto err_free;
+	}
 	*ep_fid = &ep->util.ep_fid;
 	return 0;
 
 err_free:
 	close(ep->epfd);
-	free(ep->stage);
+	tcp_ep_pools_free(ep);
 	free(ep->resp_pool);
 	free(ep->atomic_buf);
-	free(ep->tx_pool);
-	free(ep->rx_pool);
 	free(ep);
 	return ret;
 }

@@ -2,13 +2,14 @@
  * descriptor the core's registry and matcher read. */
 #include <stdlib.h>
 
-#include "tcp.h"
+#include "tcp_rdm.h"
 
 struct tcp_params tcp_params = {
 	.backlog = 4096,
 	.unexp_limit = 16u << 20,
 	.nodelay = true,
 	.handshake_ms = 10000,
+	.rdm_eager = TCP_RDM_EAGER_DEF,
 };
 
 static void tcp_cleanup(void)
@@ -45,6 +46,11 @@ static const struct {
 	{ "handshake_timeout", FI_PARAM_INT,
 	  "Milliseconds an accepted socket has to deliver its connection "
 	  "request before the listener closes it. Default: 10000." },
+	{ "rdm_eager", FI_PARAM_SIZE_T,
+	  "RDM endpoints: messages up to this many bytes are sent at once "
+	  "(buffered by the receiver when unexpected); larger ones wait "
+	  "until the receiver has matched a receive (rendezvous). "
+	  "Default: 65536." },
 };
 
 static int tcp_init(void)
@@ -65,6 +71,8 @@ static int tcp_init(void)
 		tcp_params.nodelay = v != 0;
 	if (fi_param_get_int(&tcp_prov, "handshake_timeout", &v) == 0 && v > 0)
 		tcp_params.handshake_ms = v;
+	if (fi_param_get_size_t(&tcp_prov, "rdm_eager", &sz) == 0 && sz > 0)
+		tcp_params.rdm_eager = sz;
 	return 0;
 }
 

@@ -49,10 +49,10 @@ static ssize_t tcp_send_common(struct tcp_ep *ep, uint8_t op,
 		ret = -FI_ENOTCONN;
 		goto out;
 	}
-	l = weft_list_pop_front(&ep->tx_free);
+	l = tcp_tx_alloc(ep);
 	if (!l) {
 		tcp_tx_progress(ep);
-		l = weft_list_pop_front(&ep->tx_free);
+		l = tcp_tx_alloc(ep);
 		if (!l) {
 			ret = -FI_EAGAIN;
 			goto out;
@@ -189,7 +189,7 @@ static ssize_t tcp_recv_common(struct tcp_ep *ep, bool tagged,
 		ret = -FI_EOPBADSTATE;
 		goto out;
 	}
-	l = weft_list_pop_front(&ep->rx_free);
+	l = tcp_rx_alloc(ep);
 	if (!l) {
 		ret = -FI_EAGAIN;
 		goto out;
@@ -419,7 +419,7 @@ ssize_t tcp_rx_claim(struct tcp_ep *ep, const struct fi_msg_tagged *msg,
 				ep->util.rx_iov_limit, SIZE_MAX, &len);
 	if (ret)
 		return ret;
-	l = weft_list_pop_front(&ep->rx_free);
+	l = tcp_rx_alloc(ep);
 	if (!l)
 		return -FI_EAGAIN;
 	e = weft_container_of(l, struct tcp_rx_entry, free_link);

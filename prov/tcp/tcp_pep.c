@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <net/if.h>
@@ -175,6 +176,36 @@ static void tcp_pep_read_req(struct tcp_pep *pep, struct tcp_conn *conn)
 	}
 }
 
+/* accept(2) found no fd (err EMFILE or ENFILE) for the connection at the
+ * head of the backlog. Left there it would keep the listener readable (so
+ * every EQ read retries) and its peer waiting for an answer forever: give
+ * up the spare fd, take the connection and close it (the peer's
+ * fi_connect fails with an error event), take the spare back, and tell
+ * the application with an FI_EMFILE / FI_ENFILE error event on the EQ.
+ * false when nothing could be dropped (no spare fd): try again later. */
+static bool tcp_pep_out_of_fds(struct tcp_pep *pep, int err)
+{
+	int sock;
+
+	FI_WARN_SPARSE(&tcp_prov, FI_LOG_EP_CTRL,
+		       "accept: %s: dropping connection requests\n",
+		       strerror(err));
+	if (pep->reserve_fd < 0)
+		pep->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (pep->reserve_fd < 0)
+		return false;
+	close(pep->reserve_fd);
+	sock = accept4(pep->sock, NULL, NULL, SOCK_CLOEXEC);
+	if (sock >= 0)
+		close(sock);
+	pep->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (sock < 0)
+		return false;
+	weft_eq_write_error(pep->eq, &pep->pep_fid.fid,
+			    pep->pep_fid.fid.context, 0, err, err, NULL, 0);
+	return true;
+}
+
 static void tcp_pep_accept_all(struct tcp_pep *pep)
 {
 	for (;;) {
@@ -187,6 +218,9 @@ static void tcp_pep_accept_all(struct tcp_pep *pep)
 			       SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (sock < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    tcp_pep_out_of_fds(pep, errno))
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				FI_WARN_SPARSE(&tcp_prov, FI_LOG_EP_CTRL,
@@ -259,6 +293,8 @@ static int tcp_pep_close(struct fid *fid)
 		tcp_conn_free(weft_container_of(e, struct tcp_conn, link));
 	if (pep->sock >= 0)
 		close(pep->sock);
+	if (pep->reserve_fd >= 0)
+		close(pep->reserve_fd);
 	close(pep->epfd);
 	fi_freeinfo(pep->info);
 	pthread_mutex_destroy(&pep->lock);
@@ -385,21 +421,22 @@ static bool tcp_addr_is_wildcard(const union tcp_sockaddr *a)
  * name goes to peers (fi_getname, then out of band), for whom "0.0.0.0"
  * means their own host. Name it by the first interface that is up and not
  * loopback (IPv6: not link-local either), as a peer on another host needs;
- * a host without one keeps the wildcard, which reaches this host. */
-static void tcp_pep_public_name(const struct tcp_pep *pep,
-				union tcp_sockaddr *out)
+ * a host without one keeps the wildcard, which reaches this host. Shared
+ * with RDM endpoints' listeners. */
+void tcp_public_name(const union tcp_sockaddr *bound, union tcp_sockaddr *out)
 {
+	int family = bound->sa.sa_family;
 	struct ifaddrs *list, *ifa;
 
-	memcpy(out, &pep->addr, sizeof(*out));
-	if (!tcp_addr_is_wildcard(&pep->addr) || getifaddrs(&list))
+	memcpy(out, bound, sizeof(*out));
+	if (!tcp_addr_is_wildcard(bound) || getifaddrs(&list))
 		return;
 	for (ifa = list; ifa; ifa = ifa->ifa_next) {
-		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != pep->family ||
+		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != family ||
 		    !(ifa->ifa_flags & IFF_UP) ||
 		    (ifa->ifa_flags & IFF_LOOPBACK))
 			continue;
-		if (pep->family == AF_INET6) {
+		if (family == AF_INET6) {
 			const struct sockaddr_in6 *a6 =
 				(const struct sockaddr_in6 *)ifa->ifa_addr;
 
@@ -429,7 +466,7 @@ static int tcp_pep_getname(fid_t fid, void *addr, size_t *addrlen)
 	if (!addr || *addrlen < len) {
 		ret = -FI_ETOOSMALL;
 	} else {
-		tcp_pep_public_name(pep, &name);
+		tcp_public_name(&pep->addr, &name);
 		memcpy(addr, &name, len);
 	}
 	pthread_mutex_unlock(&pep->lock);
@@ -478,6 +515,7 @@ static int tcp_pep_listen(struct fid_pep *pep_fid)
 	}
 	memcpy(&pep->addr, &bound, tcp_addrlen(pep->family));
 	pep->sock = sock;
+	pep->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pep->listening = true;
 out:
 	pthread_mutex_unlock(&pep->lock);
@@ -586,6 +624,7 @@ int tcp_passive_ep(struct fid_fabric *fabric, struct fi_info *info,
 	pthread_mutex_init(&pep->lock, NULL);
 	weft_list_init(&pep->pending);
 	pep->sock = -1;
+	pep->reserve_fd = -1;
 	pep->family = family;
 	pep->addr.sa.sa_family = (sa_family_t)family;
 	if (info->src_addr && info->src_addrlen >= tcp_addrlen(family) &&

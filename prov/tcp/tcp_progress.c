@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "tcp.h"
@@ -625,12 +626,129 @@ void tcp_ep_free_unexp(struct tcp_ep *ep)
 	ep->unexp_bytes = 0;
 }
 
+/* ---- readiness across the domain's endpoints (struct tcp_domain) ------ */
+
+/* Up to this many endpoints in a domain, each progress call simply tries
+ * its socket (one syscall, the fewest for a busy-polled connection);
+ * beyond it, calls go through the domain's readiness poll. */
+#define TCP_POLL_DIRECT_EPS 4
+#define TCP_POLL_EVENTS 256
+
+int tcp_domain_add_ep(struct tcp_domain *dom, struct tcp_ep *ep)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ep };
+	int ret;
+
+	atomic_init(&ep->ready, false);
+	atomic_init(&ep->again, false);
+	atomic_init(&ep->seen_seq, 0);
+	pthread_mutex_lock(&dom->poll_lock);
+	ret = epoll_ctl(dom->epfd, EPOLL_CTL_ADD, ep->epfd, &ev) ? -errno : 0;
+	if (!ret) {
+		ep->in_domain = true;
+		atomic_fetch_add_explicit(&dom->neps, 1, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&dom->poll_lock);
+	if (!ret && dom->auto_progress) {
+		ret = weft_progress_thread_add(&dom->pt, &ep->util);
+		if (ret)
+			tcp_domain_remove_ep(dom, ep);
+	}
+	return ret;
+}
+
+void tcp_domain_remove_ep(struct tcp_domain *dom, struct tcp_ep *ep)
+{
+	if (dom->auto_progress)
+		weft_progress_thread_remove(&dom->pt, &ep->util);
+	/* Under poll_lock no poller is marking endpoints: once out of epfd,
+	 * ep is never touched by another endpoint's progress again. */
+	pthread_mutex_lock(&dom->poll_lock);
+	if (ep->in_domain) {
+		epoll_ctl(dom->epfd, EPOLL_CTL_DEL, ep->epfd, NULL);
+		ep->in_domain = false;
+		atomic_fetch_sub_explicit(&dom->neps, 1, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&dom->poll_lock);
+}
+
+/* Ask the domain's epfd once which endpoints are ready and mark them. If
+ * another thread is polling, its marks will do. */
+static void tcp_domain_poll(struct tcp_domain *dom)
+{
+	struct epoll_event ev[TCP_POLL_EVENTS];
+	int n;
+
+	if (pthread_mutex_trylock(&dom->poll_lock))
+		return;
+	n = epoll_wait(dom->epfd, ev, TCP_POLL_EVENTS, 0);
+	for (int i = 0; i < n; i++) {
+		struct tcp_ep *ep = ev[i].data.ptr;
+
+		atomic_store_explicit(&ep->ready, true, memory_order_relaxed);
+	}
+	/* Release: an endpoint that sees the new sequence number also sees
+	 * the marks made before it. */
+	atomic_fetch_add_explicit(&dom->poll_seq, 1, memory_order_release);
+	pthread_mutex_unlock(&dom->poll_lock);
+}
+
+/* Whether this progress call has socket work to do: marked ready by the
+ * latest poll, or work left that no fd event announces. An endpoint that
+ * has seen the latest poll polls again, so each round of progress calls
+ * over a CQ's or EQ's endpoints costs one epoll_wait plus the I/O of the
+ * endpoints that are ready, not one syscall per endpoint. Called without
+ * util.lock (a skipped endpoint costs no lock either): `again` is read
+ * relaxed, a stale value costs one round. */
+static bool tcp_ep_due(struct tcp_domain *dom, struct tcp_ep *ep)
+{
+	uint64_t seq;
+
+	if (!ep->in_domain ||
+	    atomic_load_explicit(&dom->neps, memory_order_relaxed) <=
+		    TCP_POLL_DIRECT_EPS ||
+	    atomic_load_explicit(&ep->again, memory_order_relaxed) ||
+	    (dom->auto_progress && weft_progress_thread_self()))
+		return true;
+	if (atomic_exchange_explicit(&ep->ready, false, memory_order_relaxed))
+		return true;
+	seq = atomic_load_explicit(&dom->poll_seq, memory_order_acquire);
+	if (atomic_load_explicit(&ep->seen_seq, memory_order_relaxed) != seq) {
+		/* A poll since our last look did not mark us. */
+		atomic_store_explicit(&ep->seen_seq, seq,
+				      memory_order_relaxed);
+		return false;
+	}
+	tcp_domain_poll(dom);
+	atomic_store_explicit(&ep->seen_seq,
+			      atomic_load_explicit(&dom->poll_seq,
+						   memory_order_acquire),
+			      memory_order_relaxed);
+	return atomic_exchange_explicit(&ep->ready, false,
+					memory_order_relaxed);
+}
+
+/* Work left after a progress call that no fd event will announce. */
+static bool tcp_ep_more(const struct tcp_ep *ep)
+{
+	if (ep->state != TCP_EP_CONNECTED)
+		return false;
+	return ep->stage_pos < ep->stage_len ||
+	       ep->rx_state == TCP_RX_STALLED ||
+	       (!weft_list_empty(&ep->tx_queue) && !ep->pollout);
+}
+
 /* ---- the endpoint's progress function --------------------------------- */
 
 void tcp_ep_progress(struct weft_ep *wep)
 {
 	struct tcp_ep *ep = weft_container_of(wep, struct tcp_ep, util);
+	struct tcp_domain *dom = tcp_domain_of(wep->domain);
 
+	if (dom->auto_progress)
+		weft_progress_note_app(&dom->pt);
+	if (!tcp_ep_due(dom, ep))
+		return;
 	weft_lock_acquire(&wep->lock);
 	switch (ep->state) {
 	case TCP_EP_CONNECTING:
@@ -652,5 +770,7 @@ void tcp_ep_progress(struct weft_ep *wep)
 	default:
 		break;
 	}
+	atomic_store_explicit(&ep->again, tcp_ep_more(ep),
+			      memory_order_relaxed);
 	weft_lock_release(&wep->lock);
 }

@@ -40,7 +40,13 @@ enum tcp_cm_op {
 	TCP_CM_INVALID = 0, /* never sent */
 	TCP_CM_REQ = 1,     /* connector -> listener */
 	TCP_CM_ACCEPT = 2,  /* listener -> connector: fi_accept */
-	TCP_CM_REJECT = 3,  /* listener -> connector: fi_reject */
+	TCP_CM_REJECT = 3,  /* listener -> connector: fi_reject; RDM: the
+			     * connection lost a simultaneous-connect race */
+	/* FI_EP_RDM endpoints: both carry one struct tcp_rdm_cm (cm_len
+	 * is its size), so each side learns the other's listening address
+	 * and incarnation. */
+	TCP_CM_RDM_REQ = 4,    /* connector -> listener */
+	TCP_CM_RDM_ACCEPT = 5, /* listener -> connector */
 	TCP_CM_COUNT
 };
 
@@ -129,15 +135,43 @@ static_assert(offsetof(struct tcp_rma_hdr, kind) == 26, "tcp_rma_hdr.kind");
 static_assert(offsetof(struct tcp_rma_hdr, status) == 28,
 	      "tcp_rma_hdr.status");
 
+/* FI_EP_RDM connections carry these ops too (never sent on FI_EP_MSG
+ * connections, whose receivers reject them through tcp_hdr_valid). On RDM
+ * connections the header's 32-bit `reserved` field is an id (see
+ * tcp_hdr_id) naming a transmit or receive entry of one side. */
+enum tcp_rdm_op {
+	/* Rendezvous for a message above the eager threshold: a struct
+	 * tcp_rma_hdr follows, rma.len = the message's length; no payload.
+	 * id: the sender's entry. TCP_HDR_TAGGED says tagged. */
+	TCP_OP_RTS = TCP_OP_COUNT,
+	/* Receiver matched an RTS: a struct tcp_rma_hdr follows, id = the
+	 * sender's entry, rma.addr = the receiver's entry, rma.len = bytes
+	 * wanted (<= the message: a shorter receive truncates). */
+	TCP_OP_CTS,
+	/* Rendezvous payload: id = the receiver's entry (rma.addr of the
+	 * CTS), size bytes follow. */
+	TCP_OP_DATA,
+	/* FI_DELIVERY_COMPLETE: the message with TCP_HDR_ACK and this id
+	 * reached the receiver. No payload. */
+	TCP_OP_ACK,
+	TCP_OP_RDM_COUNT
+};
+
 /* Whether messages of this op carry a struct tcp_rma_hdr. */
 static inline bool tcp_op_has_rma(uint8_t op)
 {
-	return op >= TCP_OP_WRITE && op <= TCP_OP_RESP;
+	return (op >= TCP_OP_WRITE && op <= TCP_OP_RESP) || op == TCP_OP_RTS ||
+	       op == TCP_OP_CTS;
 }
 
 /* The header's `data` field holds remote CQ data (FI_REMOTE_CQ_DATA). */
 #define TCP_HDR_CQ_DATA 0x0001u
 #define TCP_HDR_FLAGS_KNOWN (TCP_HDR_CQ_DATA)
+/* RDM connections only. */
+#define TCP_HDR_TAGGED 0x0002u /* RTS: the message is tagged */
+#define TCP_HDR_ACK 0x0004u    /* answer with TCP_OP_ACK (same id) once
+				* the message has been received */
+#define TCP_HDR_RDM_FLAGS_KNOWN (TCP_HDR_CQ_DATA | TCP_HDR_TAGGED | TCP_HDR_ACK)
 
 struct tcp_hdr {
 	uint8_t version;   /* TCP_PROTO_VERSION */
@@ -179,5 +213,46 @@ static inline bool tcp_hdr_valid(const struct tcp_hdr *h, uint64_t max_size)
 	       (le16toh(h->flags) & ~TCP_HDR_FLAGS_KNOWN) == 0 &&
 	       le64toh(h->size) <= max_size;
 }
+
+/* The same gate for RDM connections: RDM ops and flags allowed. */
+static inline bool tcp_rdm_hdr_valid(const struct tcp_hdr *h,
+				     uint64_t max_size)
+{
+	return h->version == TCP_PROTO_VERSION && h->op > TCP_OP_INVALID &&
+	       h->op < TCP_OP_RDM_COUNT &&
+	       (le16toh(h->flags) & ~TCP_HDR_RDM_FLAGS_KNOWN) == 0 &&
+	       le64toh(h->size) <= max_size;
+}
+
+/* RDM: the id carried in the header's reserved field (host order). */
+static inline uint32_t tcp_hdr_id(const struct tcp_hdr *h)
+{
+	return le32toh(h->reserved);
+}
+
+static inline void tcp_hdr_set_id(struct tcp_hdr *h, uint32_t id)
+{
+	h->reserved = htole32(id);
+}
+
+/* The payload of TCP_CM_RDM_REQ and TCP_CM_RDM_ACCEPT: who the sender is.
+ * `addr` is its listening address (what fi_getname answers: the peer's
+ * key for its AV and for breaking simultaneous connects); `incarnation`
+ * is a random value drawn when the endpoint opened, so a peer that
+ * restarted on the same address is told apart from the old one. */
+struct tcp_rdm_cm {
+	uint64_t incarnation;
+	uint16_t family;   /* 4 or 6 */
+	uint16_t port;     /* host order, little-endian on the wire */
+	uint32_t reserved; /* zero */
+	uint8_t addr[16];  /* IPv4: first 4 bytes, network order */
+};
+
+static_assert(sizeof(struct tcp_rdm_cm) == 32, "tcp_rdm_cm is 32 bytes");
+static_assert(offsetof(struct tcp_rdm_cm, incarnation) == 0,
+	      "tcp_rdm_cm.incarnation");
+static_assert(offsetof(struct tcp_rdm_cm, family) == 8, "tcp_rdm_cm.family");
+static_assert(offsetof(struct tcp_rdm_cm, port) == 10, "tcp_rdm_cm.port");
+static_assert(offsetof(struct tcp_rdm_cm, addr) == 16, "tcp_rdm_cm.addr");
 
 #endif

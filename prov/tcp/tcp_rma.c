@@ -1,5 +1,10 @@
 /* FI_RMA and FI_ATOMIC over a connection, both halves.
  *
+ * The fi_ops_rma / fi_ops_atomic entry points below serve FI_EP_RDM
+ * endpoints too: they check the arguments and describe the request
+ * (struct tcp_rma_req, with the target's fi_addr), and tcp_rma_post
+ * hands an RDM endpoint's request to tcp_rdm_rma_post (tcp_rdm_rma.c).
+ *
  * Initiator: a request (TCP_OP_WRITE / READ / ATOMIC, a struct
  * tcp_rma_hdr after the header, operands as payload) goes through the tx
  * queue like a send; once written it waits on rma_pending for the
@@ -27,22 +32,6 @@
 	(FI_COMPLETION | FI_INJECT | FI_REMOTE_CQ_DATA | FI_INJECT_COMPLETE |  \
 	 FI_TRANSMIT_COMPLETE | FI_DELIVERY_COMPLETE | FI_MORE | FI_FENCE)
 
-struct tcp_rma_req {
-	uint8_t op;
-	uint64_t addr, key, len;        /* target side */
-	uint8_t datatype, atomic_op, kind;
-	const struct iovec *src;        /* payload */
-	size_t src_count;
-	const struct iovec *src2;       /* compare values (after src) */
-	size_t src2_count;
-	const struct iovec *dst;        /* where the answer's payload lands */
-	size_t dst_count;
-	uint64_t data;
-	uint64_t flags;
-	uint64_t comp;                  /* FI_RMA|FI_WRITE, FI_ATOMIC|FI_READ.. */
-	void *context;
-	bool report;
-};
 
 static size_t tcp_iov_total(const struct iovec *iov, size_t count)
 {
@@ -53,14 +42,18 @@ static size_t tcp_iov_total(const struct iovec *iov, size_t count)
 	return n;
 }
 
-static ssize_t tcp_rma_post(struct tcp_ep *ep, const struct tcp_rma_req *r)
+static ssize_t tcp_rma_post(struct weft_ep *wep, const struct tcp_rma_req *r)
 {
+	struct tcp_ep *ep;
 	size_t plen = tcp_iov_total(r->src, r->src_count) +
 		      tcp_iov_total(r->src2, r->src2_count);
 	struct tcp_tx_entry *e;
 	struct weft_list *l;
 	ssize_t ret = 0;
 
+	if (wep->type == FI_EP_RDM)
+		return tcp_rdm_rma_post(wep, r);
+	ep = weft_container_of(wep, struct tcp_ep, util);
 	if (r->src_count + r->src2_count > TCP_IOV_LIMIT ||
 	    r->dst_count > TCP_IOV_LIMIT)
 		return -FI_EINVAL;
@@ -74,10 +67,10 @@ static ssize_t tcp_rma_post(struct tcp_ep *ep, const struct tcp_rma_req *r)
 		ret = -FI_ENOTCONN;
 		goto out;
 	}
-	l = weft_list_pop_front(&ep->tx_free);
+	l = tcp_tx_alloc(ep);
 	if (!l) {
 		tcp_tx_progress(ep);
-		l = weft_list_pop_front(&ep->tx_free);
+		l = tcp_tx_alloc(ep);
 		if (!l) {
 			ret = -FI_EAGAIN;
 			goto out;
@@ -149,11 +142,12 @@ static ssize_t tcp_rma_read(struct fid_ep *ep_fid, void *buf, size_t len,
 			    void *desc, fi_addr_t src_addr, uint64_t addr,
 			    uint64_t key, void *context)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 	struct iovec iov = { buf, len };
-	struct tcp_rma_req r = { .op = TCP_OP_READ, .addr = addr, .key = key,
+	struct tcp_rma_req r = { .op = TCP_OP_READ, .dest = src_addr,
+				 .addr = addr, .key = key,
 				 .len = len, .dst = &iov, .dst_count = 1,
-				 .flags = ep->util.tx_op_flags,
+				 .flags = ep->tx_op_flags,
 				 .comp = FI_RMA | FI_READ, .context = context,
 				 .report = true };
 
@@ -166,15 +160,16 @@ static ssize_t tcp_rma_readv(struct fid_ep *ep_fid, const struct iovec *iov,
 			     void **desc, size_t count, fi_addr_t src_addr,
 			     uint64_t addr, uint64_t key, void *context)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
-	struct tcp_rma_req r = { .op = TCP_OP_READ, .addr = addr, .key = key,
+	struct weft_ep *ep = weft_ep_of(ep_fid);
+	struct tcp_rma_req r = { .op = TCP_OP_READ, .dest = src_addr,
+				 .addr = addr, .key = key,
 				 .dst = iov, .dst_count = count,
-				 .flags = ep->util.tx_op_flags,
+				 .flags = ep->tx_op_flags,
 				 .comp = FI_RMA | FI_READ, .context = context,
 				 .report = true };
 	size_t len;
-	int ret = weft_ep_check_iov(iov, count, ep->util.tx_iov_limit,
-				    ep->util.max_msg_size, &len);
+	int ret = weft_ep_check_iov(iov, count, ep->tx_iov_limit,
+				    ep->max_msg_size, &len);
 
 	if (ret)
 		return ret;
@@ -185,8 +180,8 @@ static ssize_t tcp_rma_readv(struct fid_ep *ep_fid, const struct iovec *iov,
 static ssize_t tcp_rma_readmsg(struct fid_ep *ep_fid,
 			       const struct fi_msg_rma *msg, uint64_t flags)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
-	struct tcp_rma_req r = { .op = TCP_OP_READ,
+	struct weft_ep *ep = weft_ep_of(ep_fid);
+	struct tcp_rma_req r = { .op = TCP_OP_READ, .dest = msg ? msg->addr : 0,
 				 .flags = flags,
 				 .comp = FI_RMA | FI_READ,
 				 .report = true };
@@ -197,7 +192,7 @@ static ssize_t tcp_rma_readmsg(struct fid_ep *ep_fid,
 	    !msg->rma_iov)
 		return -FI_EINVAL;
 	ret = weft_ep_check_iov(msg->msg_iov, msg->iov_count,
-				ep->util.tx_iov_limit, ep->util.max_msg_size,
+				ep->tx_iov_limit, ep->max_msg_size,
 				&len);
 	if (ret)
 		return ret;
@@ -212,19 +207,20 @@ static ssize_t tcp_rma_readmsg(struct fid_ep *ep_fid,
 	return tcp_rma_post(ep, &r);
 }
 
-static ssize_t tcp_rma_write_common(struct tcp_ep *ep,
+static ssize_t tcp_rma_write_common(struct weft_ep *ep, fi_addr_t dest,
 				    const struct iovec *iov, size_t count,
 				    uint64_t addr, uint64_t key,
 				    uint64_t data, uint64_t flags,
 				    void *context, bool report)
 {
-	struct tcp_rma_req r = { .op = TCP_OP_WRITE, .addr = addr, .key = key,
+	struct tcp_rma_req r = { .op = TCP_OP_WRITE, .dest = dest,
+				 .addr = addr, .key = key,
 				 .src = iov, .src_count = count, .data = data,
 				 .flags = flags, .comp = FI_RMA | FI_WRITE,
 				 .context = context, .report = report };
 	size_t len;
-	int ret = weft_ep_check_iov(iov, count, ep->util.tx_iov_limit,
-				    ep->util.max_msg_size, &len);
+	int ret = weft_ep_check_iov(iov, count, ep->tx_iov_limit,
+				    ep->max_msg_size, &len);
 
 	if (ret)
 		return ret;
@@ -236,32 +232,32 @@ static ssize_t tcp_rma_write(struct fid_ep *ep_fid, const void *buf,
 			     size_t len, void *desc, fi_addr_t dest_addr,
 			     uint64_t addr, uint64_t key, void *context)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 	struct iovec iov = { (void *)buf, len };
 
-	return tcp_rma_write_common(ep, &iov, 1, addr, key, 0,
-				    ep->util.tx_op_flags, context, true);
+	return tcp_rma_write_common(ep, dest_addr, &iov, 1, addr, key, 0,
+				    ep->tx_op_flags, context, true);
 }
 
 static ssize_t tcp_rma_writev(struct fid_ep *ep_fid, const struct iovec *iov,
 			      void **desc, size_t count, fi_addr_t dest_addr,
 			      uint64_t addr, uint64_t key, void *context)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 
-	return tcp_rma_write_common(ep, iov, count, addr, key, 0,
-				    ep->util.tx_op_flags, context, true);
+	return tcp_rma_write_common(ep, dest_addr, iov, count, addr, key, 0,
+				    ep->tx_op_flags, context, true);
 }
 
 static ssize_t tcp_rma_writemsg(struct fid_ep *ep_fid,
 				const struct fi_msg_rma *msg, uint64_t flags)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 
 	if (!msg || (flags & ~TCP_RMA_FLAGS) || msg->rma_iov_count != 1 ||
 	    !msg->rma_iov)
 		return -FI_EINVAL;
-	return tcp_rma_write_common(ep, msg->msg_iov, msg->iov_count,
+	return tcp_rma_write_common(ep, msg->addr, msg->msg_iov, msg->iov_count,
 				    msg->rma_iov[0].addr, msg->rma_iov[0].key,
 				    msg->data, flags, msg->context, true);
 }
@@ -270,11 +266,11 @@ static ssize_t tcp_rma_inject(struct fid_ep *ep_fid, const void *buf,
 			      size_t len, fi_addr_t dest_addr, uint64_t addr,
 			      uint64_t key)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 	struct iovec iov = { (void *)buf, len };
 
-	return tcp_rma_write_common(ep, &iov, 1, addr, key, 0,
-				    ep->util.tx_op_flags | FI_INJECT, NULL,
+	return tcp_rma_write_common(ep, dest_addr, &iov, 1, addr, key, 0,
+				    ep->tx_op_flags | FI_INJECT, NULL,
 				    false);
 }
 
@@ -283,11 +279,11 @@ static ssize_t tcp_rma_writedata(struct fid_ep *ep_fid, const void *buf,
 				 fi_addr_t dest_addr, uint64_t addr,
 				 uint64_t key, void *context)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 	struct iovec iov = { (void *)buf, len };
 
-	return tcp_rma_write_common(ep, &iov, 1, addr, key, data,
-				    ep->util.tx_op_flags | FI_REMOTE_CQ_DATA,
+	return tcp_rma_write_common(ep, dest_addr, &iov, 1, addr, key, data,
+				    ep->tx_op_flags | FI_REMOTE_CQ_DATA,
 				    context, true);
 }
 
@@ -296,11 +292,11 @@ static ssize_t tcp_rma_injectdata(struct fid_ep *ep_fid, const void *buf,
 				  fi_addr_t dest_addr, uint64_t addr,
 				  uint64_t key)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 	struct iovec iov = { (void *)buf, len };
 
-	return tcp_rma_write_common(ep, &iov, 1, addr, key, data,
-				    ep->util.tx_op_flags | FI_INJECT |
+	return tcp_rma_write_common(ep, dest_addr, &iov, 1, addr, key, data,
+				    ep->tx_op_flags | FI_INJECT |
 					    FI_REMOTE_CQ_DATA,
 				    NULL, false);
 }
@@ -334,7 +330,8 @@ static int tcp_atomic_check(enum weft_atomic_kind kind, enum fi_datatype dt,
 	return 0;
 }
 
-static ssize_t tcp_atomic_post(struct tcp_ep *ep, enum weft_atomic_kind kind,
+static ssize_t tcp_atomic_post(struct weft_ep *ep, fi_addr_t dest,
+			       enum weft_atomic_kind kind,
 			       const void *buf, const void *compare,
 			       void *result, size_t count, uint64_t addr,
 			       uint64_t key, enum fi_datatype dt,
@@ -342,7 +339,7 @@ static ssize_t tcp_atomic_post(struct tcp_ep *ep, enum weft_atomic_kind kind,
 			       bool report)
 {
 	struct iovec src, cmp, dst;
-	struct tcp_rma_req r = { .op = TCP_OP_ATOMIC, .addr = addr,
+	struct tcp_rma_req r = { .op = TCP_OP_ATOMIC, .dest = dest, .addr = addr,
 				 .key = key, .datatype = (uint8_t)dt,
 				 .atomic_op = (uint8_t)op,
 				 .flags = flags, .context = context,
@@ -396,10 +393,11 @@ static ssize_t tcp_atomic_write(struct fid_ep *ep_fid, const void *buf,
 				enum fi_datatype datatype, enum fi_op op,
 				void *context)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 
-	return tcp_atomic_post(ep, WEFT_ATOMIC_WRITE, buf, NULL, NULL, count,
-			       addr, key, datatype, op, ep->util.tx_op_flags,
+	return tcp_atomic_post(ep, dest_addr, WEFT_ATOMIC_WRITE, buf, NULL,
+			       NULL, count,
+			       addr, key, datatype, op, ep->tx_op_flags,
 			       context, true);
 }
 
@@ -420,13 +418,13 @@ static ssize_t tcp_atomic_writemsg(struct fid_ep *ep_fid,
 				   const struct fi_msg_atomic *msg,
 				   uint64_t flags)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 
 	if (!msg || msg->iov_count != 1 || !msg->msg_iov ||
 	    msg->rma_iov_count != 1 || !msg->rma_iov ||
 	    (flags & ~TCP_RMA_FLAGS))
 		return -FI_EINVAL;
-	return tcp_atomic_post(ep, WEFT_ATOMIC_WRITE, msg->msg_iov[0].addr,
+	return tcp_atomic_post(ep, msg->addr, WEFT_ATOMIC_WRITE, msg->msg_iov[0].addr,
 			       NULL, NULL, msg->msg_iov[0].count,
 			       msg->rma_iov[0].addr, msg->rma_iov[0].key,
 			       msg->datatype, msg->op, flags, msg->context,
@@ -438,11 +436,12 @@ static ssize_t tcp_atomic_inject(struct fid_ep *ep_fid, const void *buf,
 				 uint64_t addr, uint64_t key,
 				 enum fi_datatype datatype, enum fi_op op)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 
-	return tcp_atomic_post(ep, WEFT_ATOMIC_WRITE, buf, NULL, NULL, count,
+	return tcp_atomic_post(ep, dest_addr, WEFT_ATOMIC_WRITE, buf, NULL,
+			       NULL, count,
 			       addr, key, datatype, op,
-			       ep->util.tx_op_flags | FI_INJECT, NULL, false);
+			       ep->tx_op_flags | FI_INJECT, NULL, false);
 }
 
 static ssize_t tcp_atomic_readwrite(struct fid_ep *ep_fid, const void *buf,
@@ -452,11 +451,11 @@ static ssize_t tcp_atomic_readwrite(struct fid_ep *ep_fid, const void *buf,
 				    enum fi_datatype datatype, enum fi_op op,
 				    void *context)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 
-	return tcp_atomic_post(ep, WEFT_ATOMIC_READWRITE, buf, NULL, result,
+	return tcp_atomic_post(ep, dest_addr, WEFT_ATOMIC_READWRITE, buf, NULL, result,
 			       count, addr, key, datatype, op,
-			       ep->util.tx_op_flags, context, true);
+			       ep->tx_op_flags, context, true);
 }
 
 static ssize_t tcp_atomic_readwritev(struct fid_ep *ep_fid,
@@ -481,14 +480,14 @@ static ssize_t tcp_atomic_readwritemsg(struct fid_ep *ep_fid,
 				       void **result_desc,
 				       size_t result_count, uint64_t flags)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 
 	if (!msg || msg->iov_count != 1 || !msg->msg_iov ||
 	    msg->rma_iov_count != 1 || !msg->rma_iov || result_count != 1 ||
 	    !resultv || resultv[0].count != msg->msg_iov[0].count ||
 	    (flags & ~TCP_RMA_FLAGS))
 		return -FI_EINVAL;
-	return tcp_atomic_post(ep, WEFT_ATOMIC_READWRITE,
+	return tcp_atomic_post(ep, msg->addr, WEFT_ATOMIC_READWRITE,
 			       msg->msg_iov[0].addr, NULL, resultv[0].addr,
 			       msg->msg_iov[0].count, msg->rma_iov[0].addr,
 			       msg->rma_iov[0].key, msg->datatype, msg->op,
@@ -503,11 +502,12 @@ static ssize_t tcp_atomic_compwrite(struct fid_ep *ep_fid, const void *buf,
 				    uint64_t key, enum fi_datatype datatype,
 				    enum fi_op op, void *context)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 
-	return tcp_atomic_post(ep, WEFT_ATOMIC_COMPARE, buf, compare, result,
+	return tcp_atomic_post(ep, dest_addr, WEFT_ATOMIC_COMPARE, buf,
+			       compare, result,
 			       count, addr, key, datatype, op,
-			       ep->util.tx_op_flags, context, true);
+			       ep->tx_op_flags, context, true);
 }
 
 static ssize_t tcp_atomic_compwritev(
@@ -534,7 +534,7 @@ static ssize_t tcp_atomic_compwritemsg(
 	size_t compare_count, struct fi_ioc *resultv, void **result_desc,
 	size_t result_count, uint64_t flags)
 {
-	struct tcp_ep *ep = tcp_ep_of(ep_fid);
+	struct weft_ep *ep = weft_ep_of(ep_fid);
 
 	if (!msg || msg->iov_count != 1 || !msg->msg_iov ||
 	    msg->rma_iov_count != 1 || !msg->rma_iov || compare_count != 1 ||
@@ -543,7 +543,8 @@ static ssize_t tcp_atomic_compwritemsg(
 	    resultv[0].count != msg->msg_iov[0].count ||
 	    (flags & ~TCP_RMA_FLAGS))
 		return -FI_EINVAL;
-	return tcp_atomic_post(ep, WEFT_ATOMIC_COMPARE, msg->msg_iov[0].addr,
+	return tcp_atomic_post(ep, msg->addr, WEFT_ATOMIC_COMPARE,
+			       msg->msg_iov[0].addr,
 			       comparev[0].addr, resultv[0].addr,
 			       msg->msg_iov[0].count, msg->rma_iov[0].addr,
 			       msg->rma_iov[0].key, msg->datatype, msg->op,

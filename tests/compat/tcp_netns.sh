@@ -2,8 +2,8 @@
 # Two "hosts": two network namespaces joined by a veth pair, each with its
 # own address (no loopback shortcut between them). Debian's unchanged
 # fi_pingpong runs its server in one namespace and its client in the
-# other, both on weft's tcp provider (FI_EP_MSG), message and tagged mode,
-# every size, with data checks. Skipped, with the reason, where namespaces
+# other, both on weft's tcp provider (FI_EP_MSG, then FI_EP_RDM), message
+# and tagged mode, every size, with data checks. Skipped, with the reason, where namespaces
 # or veth links cannot be created (no root / CAP_NET_ADMIN).
 set -euo pipefail
 WEFT_BUILD=${WEFT_BUILD:-${1:?usage: $0 BUILD_DIR}}
@@ -74,5 +74,7 @@ pingpong() { # NAME ARGS...
 
 pingpong msg -p tcp -e msg -m msg -c -S all
 PORT=47601 pingpong tagged -p tcp -e msg -m tagged -c -S all
+# FI_EP_RDM: the connection is made on demand, across the veth link.
+PORT=47602 pingpong rdm -p tcp -e rdm -m tagged -c -S all
 
-echo "PASS: fi_pingpong -p tcp -e msg across two network namespaces on weft ($WEFT_LIB)"
+echo "PASS: fi_pingpong -p tcp -e msg and -e rdm across two network namespaces on weft ($WEFT_LIB)"
