@@ -38,6 +38,7 @@
 #include "util/ep.h"
 #include "util/fabric.h"
 #include "util/match.h"
+#include "util/mrecv.h"
 
 #define SHM_DEF_TX_SIZE 256
 #define SHM_DEF_RX_SIZE 256
@@ -61,6 +62,9 @@ struct shm_params {
 	size_t bounce_size;   /* FI_SHM_BOUNCE_SIZE: bytes per slot */
 	size_t max_peers;     /* FI_SHM_MAX_PEERS: peers per endpoint */
 	size_t eager_size;    /* FI_SHM_EAGER_SIZE: largest eager message */
+	int coop;             /* FI_SHM_COOP: senders help copy (shm_coop.c) */
+	size_t cma_min;       /* FI_SHM_CMA_MIN: smaller RTS go through bounce
+				 buffers even with CMA */
 };
 extern struct shm_params shm_params;
 /* Whether process_vm_readv works in this process at all (self-test at
@@ -90,6 +94,11 @@ static inline uint64_t shm_load_sc(_Atomic uint64_t *p)
 static inline uint64_t shm_xchg_sc(_Atomic uint64_t *p, uint64_t v)
 {
 	return atomic_exchange_explicit(p, v, memory_order_seq_cst);
+}
+
+static inline uint64_t shm_add_sc(_Atomic uint64_t *p, uint64_t v)
+{
+	return atomic_fetch_add_explicit(p, v, memory_order_seq_cst);
 }
 
 /* ---- segments (shm_region.c) ------------------------------------------ */
@@ -131,6 +140,21 @@ void shm_exit_track(uint32_t pid, uint32_t n, bool add);
  * DONE, ATOMIC_RESP) may use the whole ring. The owner bounds the answers
  * it can be owed (shm_ep.max_pending), so they always find room and never
  * wait on the answering side's progress. */
+/* The sequence number of the entry at ring position pos, for a producer.
+ * The ring is not initialised entry by entry (that would make all of its
+ * pages resident at creation): a zero word is entry i's initial seq = i.
+ * Zero is never written later (publish stores pos + 1 >= 1, the consumer
+ * frees with head + ring_size >= ring_size), and the consumer, waiting
+ * for head + 1, never takes it for a published entry. Acquire: pairs with
+ * the consumer's release when it freed the entry, so a producer's writes
+ * cannot overtake the consumer's reads of the previous lap's contents. */
+static inline uint64_t shm_seq_load(const struct shm_region *r, uint64_t pos)
+{
+	uint64_t seq = weft_load_acquire(&r->ring[pos & r->mask].seq);
+
+	return seq ? seq : pos & r->mask;
+}
+
 static inline struct shm_entry *shm_ring_claim_at(struct shm_region *r,
 						  uint64_t *pos,
 						  uint64_t reserve)
@@ -142,16 +166,15 @@ static inline struct shm_entry *shm_ring_claim_at(struct shm_region *r,
 		/* Acquire: pairs with the consumer's release when it freed
 		 * the entry, so our writes below cannot overtake its reads
 		 * of the previous lap's contents. */
-		uint64_t seq = weft_load_acquire(&e->seq);
+		uint64_t seq = shm_seq_load(r, p);
 		int64_t diff = (int64_t)(seq - p);
 
 		if (diff == 0) {
 			/* The consumer frees in order: if the entry reserve
 			 * places ahead is free for this lap, so is everything
 			 * in between. */
-			if (reserve &&
-			    weft_load_acquire(&r->ring[(p + reserve) & r->mask]
-						       .seq) != p + reserve)
+			if (reserve && shm_seq_load(r, p + reserve) !=
+					       p + reserve)
 				return NULL;
 			/* acq_rel: the claim orders nothing by itself, but
 			 * the helper is the one CAS we have. */
@@ -208,7 +231,9 @@ struct shm_peer {
 	fi_addr_t fi_addr;      /* reverse-looked-up source, once known */
 	bool addr_known;
 	bool cma_denied;        /* CMA from this peer failed with EPERM */
+	bool coop_denied;       /* CMA writes to this peer fail: no help */
 	bool dead;              /* its process is gone */
+	bool out;               /* we address it (counts for max_peers) */
 	struct sockaddr_un bell;
 	socklen_t bell_len;
 	struct weft_list link;  /* ep->peer_list */
@@ -216,7 +241,12 @@ struct shm_peer {
 
 /* ---- operations -------------------------------------------------------- */
 
-enum shm_tx_state { SHM_TX_FREE, SHM_TX_WAIT, SHM_TX_BOUNCE };
+enum shm_tx_state {
+	SHM_TX_FREE,
+	SHM_TX_WAIT,
+	SHM_TX_BOUNCE,
+	SHM_TX_COOP, /* helping its receiver copy (shm_coop.c) */
+};
 
 /* A send waiting for its receiver (rendezvous). The cookie sent in its RTS
  * is gen << 32 | index, so a stale or forged reply finds no op. */
@@ -235,13 +265,42 @@ struct shm_tx_op {
 	uint64_t rx_id;
 	size_t want, sent;
 	uint64_t slots;         /* our bounce slots it holds */
+	/* RMA through bounce slots (no CMA between us, shm_rma_copy.c):
+	 * the remote ranges, the bytes acknowledged by the target, the first
+	 * error it reported. Chunk 0 also makes the target check every
+	 * range; nothing else is sent before it is acknowledged. */
+	struct shm_rma_iov rma[SHM_IOV_LIMIT];
+	size_t rma_count;
+	size_t acked;
+	int status;
+	bool verified;
+	/* Cooperative copy (shm_coop.c): the receiver's buffers and its
+	 * slot; we write chunks from the back while it reads from the
+	 * front. */
+	struct shm_iov riov[SHM_IOV_LIMIT];
+	uint16_t rcount;
+	uint32_t coop_slot;
+	uint64_t coop_gen;
+	size_t coop_chunk;
 	struct weft_list link;  /* ep->bounce_tx while pumping */
 	struct shm_tx_op *next_free;
 };
 
-enum shm_rx_state { SHM_RX_FREE, SHM_RX_POSTED, SHM_RX_ACTIVE };
+enum shm_rx_state {
+	SHM_RX_FREE,
+	SHM_RX_POSTED,
+	SHM_RX_ACTIVE,
+	SHM_RX_RETIRED, /* multi-receive buffer out of the posted queue,
+			   waiting for its messages in flight */
+};
 
-/* A posted receive; ACTIVE while a bounce transfer fills it. */
+/* A posted receive; ACTIVE while a bounce transfer fills it.
+ *
+ * Multi-receive (FI_MULTI_RECV, shm_mrecv.c): the posted buffer is an
+ * entry with `multi` set whose `mrecv` hands out its space; a message
+ * that lands at once (inline, eager) completes straight from it, one that
+ * needs a transfer gets an entry of its own (`parent` names the buffer)
+ * whose end completes through the buffer. */
 struct shm_rx {
 	struct weft_match m;    /* first: posted queues; tag/ignore/addr */
 	enum shm_rx_state state;
@@ -265,6 +324,17 @@ struct shm_rx {
 	uint16_t scount;
 	struct weft_list active; /* ep->rx_active */
 	struct shm_rx *next_free;
+	bool posted;            /* counts in ep->rx_nposted */
+	bool multi;             /* a multi-receive buffer */
+	struct weft_mrecv mrecv; /* ... its bookkeeping */
+	struct shm_rx *parent;  /* a message landing in that buffer */
+	/* Cooperative copy (shm_coop.c): our slot in self's header page,
+	 * its generation and chunk size; `got` counts our own bytes. */
+	bool coop;
+	int coop_err;
+	uint32_t coop_slot;
+	uint64_t coop_gen;
+	size_t coop_chunk;
 };
 
 /* A message that arrived before its receive. */
@@ -291,6 +361,11 @@ struct shm_ep {
 	bool armed;             /* what we last published in self.hdr */
 	bool cma;               /* announce and use CMA */
 	bool want_source, directed;
+	bool source_err;        /* FI_SOURCE_ERR: unknown senders are errors */
+	/* Unexpected untagged messages wait for a receive entry to land in
+	 * a multi-receive buffer: later ones queue behind them (order). */
+	bool mrecv_stalled;
+	uint64_t av_gen;        /* the AV's gen when by_addr was filled */
 
 	size_t inject_size, max_msg_size;
 	size_t tx_size, rx_size;
@@ -301,6 +376,7 @@ struct shm_ep {
 
 	struct weft_hash peers; /* id -> struct shm_peer * */
 	size_t npeers;
+	size_t npeers_out;      /* peers with `out`: FI_SHM_MAX_PEERS */
 	struct weft_list peer_list; /* every peer, for close */
 	struct shm_peer **by_addr; /* AV index -> peer cache */
 	size_t by_addr_cap;
@@ -311,8 +387,11 @@ struct shm_ep {
 	size_t tx_busy;
 	struct weft_list bounce_tx;
 
-	struct shm_rx *rx_ops;
+	struct shm_rx *rx_ops;      /* rx_pool entries: rx_size for posts,
+				       as many for multi-receive transfers */
 	struct shm_rx *rx_free;
+	size_t rx_pool, rx_nfree;
+	size_t rx_nposted;          /* entries of posts (<= rx_size) */
 	struct weft_list rx_active;  /* receives in progress: bounce or CMA */
 	size_t cma_pending;          /* ... of which CMA (shm_cma_pump) */
 
@@ -323,6 +402,14 @@ struct shm_ep {
 	struct weft_list ctrl_q;  /* struct shm_ctrl, oldest first */
 	uint64_t bounce_free;     /* bit i: our bounce slot i is free */
 	uint64_t eager_slots;     /* bit i: slot i holds an eager message */
+	/* RMA chunk in slot i (shm_rma_copy.c): its offset in the op. */
+	uint64_t slot_off[64];
+	uint32_t slot_len[64];
+	/* Cooperative copies (shm_coop.c): free slots of our header page
+	 * (bit i), the next generation, and the sends we help copy. */
+	uint64_t coop_free;
+	uint64_t coop_gen;
+	struct weft_list coop_tx;
 	struct shm_peer *eager_peer[64]; /* ... sent to this peer */
 	size_t eager_max;         /* messages up to this go eager */
 
@@ -349,8 +436,6 @@ int shm_domain_open(struct fid_fabric *fabric, struct fi_info *info,
 		    struct fid_domain **domain, void *context);
 int shm_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 		      struct fid_ep **ep, void *context);
-int shm_av_open(struct fid_domain *domain, struct fi_av_attr *attr,
-		struct fid_av **av, void *context);
 
 /* Peers (shm_ep.c). Caller holds ep->util.lock. */
 struct shm_peer *shm_peer_get(struct shm_ep *ep, uint32_t pid, uint32_t n);
@@ -422,10 +507,74 @@ static inline void shm_entry_init(const struct shm_ep *ep, struct shm_entry *e,
 }
 
 void shm_rx_free(struct shm_ep *ep, struct shm_rx *rx);
+/* A finished receive (shm_progress.c): its completion, then free it. */
+void shm_rx_finish(struct shm_ep *ep, struct shm_rx *rx);
+void shm_rx_fail(struct shm_ep *ep, struct shm_rx *rx, int err,
+		 int prov_errno);
+
+/* Multi-receive buffers (shm_mrecv.c). Caller holds ep->util.lock. */
+ssize_t shm_mrecv_post(struct shm_ep *ep, const struct iovec *iov,
+		       size_t count, fi_addr_t src, uint64_t flags,
+		       void *context);
+/* Land a message in the multi-receive buffer rx: false when it needs a
+ * receive entry and none is free (the caller queues it as unexpected and
+ * sets mrecv_stalled). */
+bool shm_mrecv_take(struct shm_ep *ep, struct shm_rx *rx,
+		    struct shm_peer *peer, uint8_t op, uint8_t flags,
+		    uint64_t data, uint64_t len, uint64_t cookie,
+		    const void *payload, uint16_t iov_count,
+		    const struct shm_iov *iov);
+/* The end of a message that landed in a multi-receive buffer (err 0:
+ * success, truncation decided from the lengths). Frees rx, and the
+ * buffer once it is released. */
+void shm_mrecv_child_end(struct shm_ep *ep, struct shm_rx *rx, int err,
+			 int prov_errno);
+/* fi_cancel of a multi-receive buffer still posted. */
+void shm_mrecv_cancel(struct shm_ep *ep, struct shm_rx *rx);
+/* Retry unexpected untagged messages once receive entries are free. */
+void shm_mrecv_unstall(struct shm_ep *ep);
+
+/* FI_SOURCE_ERR (shm_mrecv.c): a completed message from a sender the AV
+ * does not hold, reported with the sender's name as err_data. */
+void shm_rx_source_error(struct shm_ep *ep, struct shm_peer *peer,
+			 void *context, uint64_t flags, void *buf, size_t len,
+			 uint64_t data, uint64_t tag);
+
+/* RMA through bounce slots (shm_rma_copy.c). */
+void shm_rma_copy_start(struct shm_ep *ep, struct shm_tx_op *op);
+bool shm_rma_copy_pump(struct shm_ep *ep, struct shm_tx_op *op);
+void shm_rx_rma_chunk(struct shm_ep *ep, struct shm_peer *peer,
+		      const struct shm_entry *h, const uint8_t *payload);
+void shm_tx_rma_ack(struct shm_ep *ep, struct shm_peer *peer,
+		    const struct shm_entry *h, const uint8_t *payload);
+/* RMA target: events after a write or read landed (shm_rma.c). */
+void shm_rma_events(struct shm_ep *ep, struct shm_peer *peer, bool write,
+		    uint8_t flags, uint64_t data, size_t len);
 struct shm_rx *shm_rx_alloc(struct shm_ep *ep);
+struct shm_rx *shm_rx_alloc_post(struct shm_ep *ep);
 void shm_tx_free(struct shm_ep *ep, struct shm_tx_op *op);
 /* Fail every op that waits on a dead peer. */
 void shm_peer_failed(struct shm_ep *ep, struct shm_peer *peer);
+
+/* Cooperative CMA copies of large messages (shm_coop.c). Caller holds
+ * ep->util.lock. shm_coop_start: rx (matched with a CMA RTS, siov set)
+ * is taken over if it is large enough and a slot is free: true, and rx
+ * is active (rx->cma, rx->coop) or already ended. shm_coop_rx_step moves
+ * more of it (true if it did something or ended it). */
+bool shm_coop_start(struct shm_ep *ep, struct shm_rx *rx);
+bool shm_coop_rx_step(struct shm_ep *ep, struct shm_rx *rx);
+/* Release rx's slot (from shm_rx_free). */
+void shm_coop_release(struct shm_ep *ep, struct shm_rx *rx);
+/* Sender side: a COOP request, and the chunks we write. */
+void shm_tx_coop(struct shm_ep *ep, struct shm_peer *peer,
+		 const struct shm_entry *h, const uint8_t *payload);
+void shm_coop_tx_pump(struct shm_ep *ep);
+/* Move bytes [off, off + len) of a message between local and remote
+ * (process pid) buffers with one process_vm_readv/writev per pass: 0 or
+ * an errno. */
+int shm_cma_xfer(uint32_t pid, const struct iovec *liov, size_t lc,
+		 const struct shm_iov *riov, size_t rc, size_t off, size_t len,
+		 bool write);
 
 /* Copy helpers (shm_msg.c): scatter src into an iov from offset. */
 size_t shm_copy_to_iov(const struct iovec *iov, size_t count, size_t offset,

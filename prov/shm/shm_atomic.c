@@ -107,6 +107,9 @@ static ssize_t shm_atomic(struct shm_ep *ep, enum weft_atomic_kind kind,
 	bytes = count * sz;
 
 	weft_lock_acquire(&ep->util.lock);
+	/* FI_FENCE: not before every earlier operation is done. */
+	if ((flags & FI_FENCE) && ep->tx_busy)
+		goto again;
 	peer = shm_peer_of_addr(ep, msg->addr, &err);
 	if (!peer) {
 		weft_lock_release(&ep->util.lock);
@@ -241,8 +244,10 @@ static ssize_t shm_atomic_writemsg(struct fid_ep *fid,
 {
 	if (flags & ~SHM_ATOMIC_FLAGS)
 		return -FI_EBADFLAGS;
+	/* FI_INJECT here only frees the buffers at once (they are copied
+	 * into the entry anyway); the operation still completes. */
 	return shm_atomic(shm_ep_of(fid), WEFT_ATOMIC_WRITE, msg, NULL, 0,
-			  NULL, 0, flags, !(flags & FI_INJECT));
+			  NULL, 0, flags, true);
 }
 
 static ssize_t shm_atomic_inject(struct fid_ep *fid, const void *buf,
@@ -507,6 +512,12 @@ void shm_rx_atomic(struct shm_ep *ep, struct shm_peer *peer,
 			break;
 		}
 	}
+	if (!err)
+		/* FI_RMA_EVENT: a counter bound to the region. */
+		weft_mr_count_access(&dom->mr_map, ri.key,
+				     kind == WEFT_ATOMIC_WRITE
+					     ? FI_REMOTE_WRITE
+					     : FI_REMOTE_READ);
 	weft_lock_release(&dom->lock);
 	if (!err)
 		weft_ep_cntr_inc(&ep->util, kind == WEFT_ATOMIC_WRITE

@@ -8,10 +8,11 @@
 
 #define SHM_TX_CAPS                                                            \
 	(FI_MSG | FI_TAGGED | FI_RMA | FI_ATOMIC | FI_SEND | FI_READ |         \
-	 FI_WRITE)
+	 FI_WRITE | FI_FENCE)
 #define SHM_RX_CAPS                                                            \
 	(FI_MSG | FI_TAGGED | FI_RMA | FI_ATOMIC | FI_RECV | FI_REMOTE_READ |  \
-	 FI_REMOTE_WRITE | FI_SOURCE | FI_DIRECTED_RECV)
+	 FI_REMOTE_WRITE | FI_SOURCE | FI_SOURCE_ERR | FI_DIRECTED_RECV |      \
+	 FI_MULTI_RECV | FI_RMA_EVENT)
 #define SHM_DOMAIN_CAPS (FI_LOCAL_COMM)
 #define SHM_CAPS (SHM_TX_CAPS | SHM_RX_CAPS | SHM_DOMAIN_CAPS)
 
@@ -69,7 +70,8 @@ static struct fi_domain_attr shm_domain_attr = {
 	.mr_iov_limit = 1,
 	.caps = SHM_DOMAIN_CAPS,
 	.mr_cnt = 65536,
-	.max_err_data = 0,
+	/* FI_SOURCE_ERR hands back the sender's name as err_data. */
+	.max_err_data = SHM_NAME_MAX,
 };
 
 static struct fi_fabric_attr shm_fabric_attr = {

@@ -14,7 +14,7 @@ static int shm_endpoint2(struct fid_domain *domain, struct fi_info *info,
 
 static struct fi_ops_domain shm_domain_ops = {
 	.size = sizeof(struct fi_ops_domain),
-	.av_open = shm_av_open,
+	.av_open = weft_av_open,
 	.cq_open = weft_cq_open,
 	.endpoint = shm_endpoint_open,
 	.scalable_ep = weft_domain_scalable_ep_none,

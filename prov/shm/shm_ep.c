@@ -28,12 +28,6 @@ struct shm_peer *shm_peer_get(struct shm_ep *ep, uint32_t pid, uint32_t n)
 		ep->last_peer = peer;
 		return peer;
 	}
-	if (ep->npeers >= shm_params.max_peers) {
-		FI_WARN_ONCE(&shm_prov, FI_LOG_EP_DATA,
-			     "peer limit FI_SHM_MAX_PEERS=%zu reached\n",
-			     shm_params.max_peers);
-		return NULL;
-	}
 	/* First contact: control path, once per peer. */
 	peer = calloc(1, sizeof(*peer));
 	if (!peer)
@@ -69,6 +63,30 @@ int shm_peer_map(struct shm_ep *ep, struct shm_peer *peer)
 	return ret;
 }
 
+/* What we derived from AV entries (peers cached by AV index, senders'
+ * fi_addrs) is dropped when an fi_av_remove happened since: the index may
+ * now name another endpoint, or none. One acquire load per call; the
+ * cache is rebuilt on demand. */
+static void shm_av_sync(struct shm_ep *ep)
+{
+	uint64_t gen = atomic_load_explicit(&ep->util.av->gen,
+					    memory_order_acquire);
+
+	if (gen == ep->av_gen)
+		return;
+	ep->av_gen = gen;
+	if (ep->by_addr)
+		memset(ep->by_addr, 0, ep->by_addr_cap * sizeof(*ep->by_addr));
+	for (struct weft_list *l = ep->peer_list.next; l != &ep->peer_list;
+	     l = l->next) {
+		struct shm_peer *peer =
+			weft_container_of(l, struct shm_peer, link);
+
+		peer->addr_known = false;
+		peer->fi_addr = FI_ADDR_NOTAVAIL;
+	}
+}
+
 struct shm_peer *shm_peer_of_addr(struct shm_ep *ep, fi_addr_t addr, int *err)
 {
 	struct shm_peer *peer;
@@ -77,6 +95,8 @@ struct shm_peer *shm_peer_of_addr(struct shm_ep *ep, fi_addr_t addr, int *err)
 	uint64_t idx;
 	int ret;
 
+	if (ep->util.av)
+		shm_av_sync(ep);
 	idx = ep->util.av ? (addr & ep->util.av->index_mask) : addr;
 	if (idx < ep->by_addr_cap && ep->by_addr[idx])
 		return ep->by_addr[idx];
@@ -86,11 +106,28 @@ struct shm_peer *shm_peer_of_addr(struct shm_ep *ep, fi_addr_t addr, int *err)
 		*err = -FI_EINVAL;
 		return NULL;
 	}
+	/* FI_SHM_MAX_PEERS bounds the peers we address (and map) through
+	 * the AV; a sender that contacts us is always answered. */
+	if (ep->npeers_out >= shm_params.max_peers) {
+		uint64_t v;
+
+		if (!weft_hash_find(&ep->peers, (uint64_t)pid << 32 | n, &v) ||
+		    !((struct shm_peer *)(uintptr_t)v)->out) {
+			FI_WARN_ONCE(&shm_prov, FI_LOG_EP_DATA,
+				     "peer limit FI_SHM_MAX_PEERS=%zu "
+				     "reached\n", shm_params.max_peers);
+			*err = -FI_ENOSPC;
+			return NULL;
+		}
+	}
 	peer = shm_peer_get(ep, pid, n);
 	if (!peer) {
-		*err = ep->npeers >= shm_params.max_peers ? -FI_ENOSPC
-							 : -FI_ENOMEM;
+		*err = -FI_ENOMEM;
 		return NULL;
+	}
+	if (!peer->out) {
+		peer->out = true;
+		ep->npeers_out++;
 	}
 	ret = shm_peer_map(ep, peer);
 	if (ret) {
@@ -124,7 +161,10 @@ fi_addr_t shm_peer_src(struct shm_ep *ep, struct shm_peer *peer)
 	fi_addr_t a;
 	int k;
 
-	if (peer->addr_known || !ep->util.av)
+	if (!ep->util.av)
+		return peer->fi_addr;
+	shm_av_sync(ep);
+	if (peer->addr_known)
 		return peer->fi_addr;
 	k = snprintf(name, sizeof(name), SHM_ADDR_PREFIX "%" PRIu32 ":%" PRIu32,
 		     peer->pid, peer->n);
@@ -207,6 +247,7 @@ static int shm_ep_enable(struct shm_ep *ep)
 		return ret;
 	ep->want_source = (ep->util.caps & FI_SOURCE) && ep->util.av;
 	ep->directed = (ep->util.caps & FI_DIRECTED_RECV) && ep->util.av;
+	ep->source_err = ep->want_source && (ep->util.caps & FI_SOURCE_ERR);
 	ep->posted_msg.directed = ep->directed;
 	ep->posted_tag.directed = ep->directed;
 	ep->unexp_msg.directed = ep->directed;
@@ -250,6 +291,11 @@ static ssize_t shm_ep_cancel(fid_t fid, void *context)
 
 			if (rx->context != context)
 				continue;
+			ret = 0;
+			if (rx->multi) {
+				shm_mrecv_cancel(ep, rx);
+				break;
+			}
 			weft_match_remove(&rx->m);
 			weft_ep_rx_error(&ep->util, rx->context,
 					 FI_RECV | (rx->tagged ? FI_TAGGED
@@ -273,8 +319,9 @@ static ssize_t shm_ep_rx_size_left(struct fid_ep *fid)
 	ssize_t n = 0;
 
 	weft_lock_acquire(&ep->util.lock);
-	for (struct shm_rx *rx = ep->rx_free; rx; rx = rx->next_free)
-		n++;
+	n = (ssize_t)(ep->rx_size - ep->rx_nposted);
+	if ((size_t)n > ep->rx_nfree)
+		n = (ssize_t)ep->rx_nfree;
 	weft_lock_release(&ep->util.lock);
 	return n;
 }
@@ -358,7 +405,9 @@ static int shm_ep_bell_open(struct shm_ep *ep)
 static int shm_ep_pools(struct shm_ep *ep)
 {
 	ep->tx_ops = calloc(ep->tx_size, sizeof(*ep->tx_ops));
-	ep->rx_ops = calloc(ep->rx_size, sizeof(*ep->rx_ops));
+	ep->rx_pool = 2 * ep->rx_size;
+	ep->rx_nfree = ep->rx_pool;
+	ep->rx_ops = calloc(ep->rx_pool, sizeof(*ep->rx_ops));
 	if (!ep->tx_ops || !ep->rx_ops)
 		return -FI_ENOMEM;
 	for (size_t i = ep->tx_size; i-- > 0;) {
@@ -366,7 +415,7 @@ static int shm_ep_pools(struct shm_ep *ep)
 		ep->tx_free = &ep->tx_ops[i];
 		weft_list_init(&ep->tx_ops[i].link);
 	}
-	for (size_t i = ep->rx_size; i-- > 0;) {
+	for (size_t i = ep->rx_pool; i-- > 0;) {
 		ep->rx_ops[i].next_free = ep->rx_free;
 		ep->rx_free = &ep->rx_ops[i];
 		weft_list_init(&ep->rx_ops[i].active);
@@ -424,6 +473,8 @@ int shm_endpoint_open(struct fid_domain *domain, struct fi_info *info,
 	ep->cma = shm_cma_usable;
 	ep->eager_max = shm_params.eager_size;
 	weft_list_init(&ep->bounce_tx);
+	weft_list_init(&ep->coop_tx);
+	ep->coop_free = ~(uint64_t)0; /* SHM_COOP_SLOTS == 64 */
 	weft_list_init(&ep->rx_active);
 	weft_list_init(&ep->claimed);
 	weft_list_init(&ep->ctrl_q);

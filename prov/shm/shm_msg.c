@@ -27,8 +27,8 @@
 #define SHM_TX_FLAGS                                                           \
 	(FI_COMPLETION | FI_INJECT | FI_REMOTE_CQ_DATA | FI_INJECT_COMPLETE |  \
 	 FI_TRANSMIT_COMPLETE | FI_DELIVERY_COMPLETE | FI_MORE | FI_FENCE)
-#define SHM_RX_FLAGS (FI_COMPLETION | FI_MORE)
-#define SHM_TRX_FLAGS (SHM_RX_FLAGS | FI_PEEK | FI_CLAIM | FI_DISCARD)
+#define SHM_RX_FLAGS (FI_COMPLETION | FI_MORE | FI_MULTI_RECV)
+#define SHM_TRX_FLAGS (FI_COMPLETION | FI_MORE | FI_PEEK | FI_CLAIM | FI_DISCARD)
 
 /* ---- copies ------------------------------------------------------------- */
 
@@ -87,18 +87,44 @@ struct shm_rx *shm_rx_alloc(struct shm_ep *ep)
 	if (rx) {
 		ep->rx_free = rx->next_free;
 		rx->next_free = NULL;
+		ep->rx_nfree--;
+	}
+	return rx;
+}
+
+/* An entry for a receive the application posts: at most rx_size of the
+ * pool; the rest is kept for messages landing in multi-receive buffers
+ * (shm_mrecv.c), so those never wait on the application's posts. */
+struct shm_rx *shm_rx_alloc_post(struct shm_ep *ep)
+{
+	struct shm_rx *rx;
+
+	if (ep->rx_nposted >= ep->rx_size)
+		return NULL;
+	rx = shm_rx_alloc(ep);
+	if (rx) {
+		rx->posted = true;
+		ep->rx_nposted++;
 	}
 	return rx;
 }
 
 void shm_rx_free(struct shm_ep *ep, struct shm_rx *rx)
 {
+	shm_coop_release(ep, rx);
 	rx->state = SHM_RX_FREE;
 	rx->cma = false;
+	rx->multi = false;
+	rx->parent = NULL;
 	rx->gen++;
 	rx->peer = NULL;
+	if (rx->posted) {
+		rx->posted = false;
+		ep->rx_nposted--;
+	}
 	rx->next_free = ep->rx_free;
 	ep->rx_free = rx;
+	ep->rx_nfree++;
 }
 
 void shm_tx_free(struct shm_ep *ep, struct shm_tx_op *op)
@@ -144,6 +170,9 @@ static inline ssize_t shm_tx(struct shm_ep *ep, const struct iovec *iov,
 		       ((flags & FI_REMOTE_CQ_DATA) ? SHM_F_CQ_DATA : 0));
 
 	weft_lock_acquire(&ep->util.lock);
+	/* FI_FENCE: not before every earlier operation is done. */
+	if ((flags & FI_FENCE) && ep->tx_busy)
+		return shm_tx_again(ep);
 	peer = shm_peer_of_addr(ep, dest, &err);
 	if (!peer) {
 		weft_lock_release(&ep->util.lock);
@@ -156,13 +185,37 @@ static inline ssize_t shm_tx(struct shm_ep *ep, const struct iovec *iov,
 
 	/* Inline unless the application wants to know the data has been
 	 * received (delivery complete): then the receiver's DONE completes
-	 * it. Injected data is always copied at once. */
+	 * it. Injected data is always copied at once; with delivery complete
+	 * too, the entry asks for a DONE (SHM_F_ACK). */
 	if (len <= SHM_INLINE_SIZE &&
 	    (!(flags & FI_DELIVERY_COMPLETE) || (flags & FI_INJECT))) {
+		bool ack = report && (flags & FI_DELIVERY_COMPLETE);
+
+		op = NULL;
+		if (ack) {
+			op = ep->tx_busy < ep->max_pending ? ep->tx_free
+							   : NULL;
+			if (!op)
+				return shm_tx_again(ep);
+		}
 		e = shm_ring_claim(&peer->seg, &pos);
 		if (!e)
 			return shm_tx_again(ep);
-		shm_entry_init(ep, e, SHM_OP_INLINE, ef);
+		shm_entry_init(ep, e, SHM_OP_INLINE,
+			       (uint8_t)(ef | (ack ? SHM_F_ACK : 0)));
+		if (op) {
+			ep->tx_free = op->next_free;
+			ep->tx_busy++;
+			op->state = SHM_TX_WAIT;
+			op->context = context;
+			op->flags = (flags & ~FI_REMOTE_CQ_DATA) | FI_SEND;
+			op->iov_count = 0;
+			op->len = len;
+			op->peer = peer;
+			op->slots = 0;
+			e->cookie = (uint64_t)op->gen << 32 |
+				    (uint64_t)(op - ep->tx_ops);
+		}
 		e->tag = tag;
 		e->data = data;
 		e->len = len;
@@ -172,21 +225,24 @@ static inline ssize_t shm_tx(struct shm_ep *ep, const struct iovec *iov,
 			shm_copy_from_iov(e->payload, iov, count, 0, len);
 		shm_ring_publish(e, pos);
 		shm_bell_ring(ep, peer);
-		if (report)
+		/* With op, the receiver's DONE completes it. */
+		if (!op && report)
 			weft_ep_tx_complete(&ep->util, context,
 					    (flags & ~FI_REMOTE_CQ_DATA) |
 						    FI_SEND,
 					    len, NULL, 0, 0);
-		else
+		else if (!op)
 			weft_ep_cntr_inc(&ep->util, WEFT_CNTR_SEND);
 		weft_lock_release(&ep->util.lock);
 		return 0;
 	}
 
 	/* Medium: eager through one of our bounce slots when one is free
-	 * (one copy each side, no system call, completes at once). */
+	 * (one copy each side, no system call, completes at once). Not
+	 * for FI_TRANSMIT_COMPLETE: the data would still sit in our own
+	 * segment, a local resource (fi_cq(3)). */
 	if (len <= ep->eager_max && ep->bounce_free &&
-	    !(flags & FI_DELIVERY_COMPLETE)) {
+	    !(flags & (FI_DELIVERY_COMPLETE | FI_TRANSMIT_COMPLETE))) {
 		unsigned slot = (unsigned)__builtin_ctzll(ep->bounce_free);
 		uint8_t *dst = ep->self.bounce +
 			       (size_t)slot * ep->self.bounce_size;
@@ -237,7 +293,9 @@ static inline ssize_t shm_tx(struct shm_ep *ep, const struct iovec *iov,
 	op->slots = 0;
 
 	shm_entry_init(ep, e, SHM_OP_RTS,
-		       (uint8_t)(ef | (ep->cma ? SHM_F_CMA : 0)));
+		       (uint8_t)(ef | (ep->cma && len >= shm_params.cma_min
+						? SHM_F_CMA
+						: 0)));
 	e->tag = tag;
 	e->data = data;
 	e->len = len;
@@ -371,7 +429,8 @@ static void shm_unexp_deliver(struct shm_ep *ep, struct shm_rx *rx,
  * its message is over. */
 static void shm_unexp_discard(struct shm_ep *ep, struct shm_unexp *u)
 {
-	if (u->op == SHM_OP_RTS)
+	if (u->op == SHM_OP_RTS ||
+	    ((u->flags & SHM_F_ACK) && !shm_peer_map(ep, u->peer)))
 		shm_send_done(ep, u->peer, u->cookie, 0);
 	free(u);
 }
@@ -449,7 +508,7 @@ static ssize_t shm_claim(struct shm_ep *ep, const struct iovec *iov,
 		shm_unexp_discard(ep, u);
 		return 0;
 	}
-	rx = shm_rx_alloc(ep);
+	rx = shm_rx_alloc_post(ep);
 	if (!rx)
 		return -FI_EAGAIN;
 	weft_list_remove(&u->m.link);
@@ -485,6 +544,11 @@ static ssize_t shm_rx_post(struct shm_ep *ep, const struct iovec *iov,
 		src = weft_av_report_addr(ep->util.av, src);
 
 	weft_lock_acquire(&ep->util.lock);
+	if (!tagged && (flags & FI_MULTI_RECV)) {
+		ret = shm_mrecv_post(ep, iov, count, src, flags, context);
+		weft_lock_release(&ep->util.lock);
+		return ret;
+	}
 	if (tagged && (flags & FI_PEEK)) {
 		shm_progress_locked(ep);
 		shm_peek(ep, iov, count, src, tag, ignore, flags, context);
@@ -498,7 +562,7 @@ static ssize_t shm_rx_post(struct shm_ep *ep, const struct iovec *iov,
 	}
 	unexp = tagged ? &ep->unexp_tag : &ep->unexp_msg;
 	posted = tagged ? &ep->posted_tag : &ep->posted_msg;
-	rx = shm_rx_alloc(ep);
+	rx = shm_rx_alloc_post(ep);
 	if (!rx) {
 		shm_progress_locked(ep);
 		weft_lock_release(&ep->util.lock);

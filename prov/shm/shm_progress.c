@@ -106,9 +106,13 @@ static bool shm_ctrl_try(struct shm_ep *ep, struct shm_peer *peer,
 	if (!e)
 		return false;
 	shm_entry_copy_hdr(e, tmpl);
-	/* The one control entry with a payload: an atomic's old values. */
+	/* The control entries with a payload: an atomic's old values, a
+	 * cooperative copy's receive buffers. */
 	if (tmpl->op == SHM_OP_ATOMIC_RESP && tmpl->len <= SHM_INLINE_SIZE)
 		memcpy(e->payload, tmpl->payload, (size_t)tmpl->len);
+	else if (tmpl->op == SHM_OP_COOP && tmpl->iov_count <= SHM_IOV_LIMIT)
+		memcpy(e->payload, tmpl->payload,
+		       tmpl->iov_count * sizeof(struct shm_iov));
 	shm_ring_publish(e, pos);
 	shm_bell_ring(ep, peer);
 	return true;
@@ -165,13 +169,21 @@ void shm_send_done(struct shm_ep *ep, struct shm_peer *peer, uint64_t cookie,
 
 /* ---- receive side -------------------------------------------------------- */
 
-static void shm_rx_finish(struct shm_ep *ep, struct shm_rx *rx)
+void shm_rx_finish(struct shm_ep *ep, struct shm_rx *rx)
 {
 	void *buf = rx->iov_count ? rx->iov[0].iov_base : NULL;
+
+	if (rx->parent) {
+		shm_mrecv_child_end(ep, rx, 0, 0);
+		return;
+	}
 	if (rx->msg_len > rx->cap)
 		weft_ep_rx_error(&ep->util, rx->context, rx->cflags, FI_ETRUNC,
 				 FI_ETRUNC, buf, rx->cap,
 				 rx->msg_len - rx->cap, rx->data, rx->tag);
+	else if (ep->source_err && rx->src == FI_ADDR_NOTAVAIL)
+		shm_rx_source_error(ep, rx->peer, rx->context, rx->cflags, buf,
+				    (size_t)rx->msg_len, rx->data, rx->tag);
 	else
 		weft_ep_rx_complete(&ep->util, rx->context, rx->cflags,
 				    rx->msg_len, buf, rx->data, rx->tag,
@@ -179,9 +191,13 @@ static void shm_rx_finish(struct shm_ep *ep, struct shm_rx *rx)
 	shm_rx_free(ep, rx);
 }
 
-static void shm_rx_fail(struct shm_ep *ep, struct shm_rx *rx, int err,
-			int prov_errno)
+void shm_rx_fail(struct shm_ep *ep, struct shm_rx *rx, int err,
+		 int prov_errno)
 {
+	if (rx->parent) {
+		shm_mrecv_child_end(ep, rx, err, prov_errno);
+		return;
+	}
 	weft_ep_rx_error(&ep->util, rx->context, rx->cflags, err, prov_errno,
 			 rx->iov_count ? rx->iov[0].iov_base : NULL, 0, 0,
 			 rx->data, rx->tag);
@@ -277,6 +293,9 @@ void shm_rx_start(struct shm_ep *ep, struct shm_rx *rx, struct shm_peer *peer,
 	if (op == SHM_OP_INLINE) {
 		shm_copy_to_iov(rx->iov, rx->iov_count, 0, payload, rx->want);
 		shm_rx_finish(ep, rx);
+		/* Delivery complete asked: the data is in place. */
+		if ((flags & SHM_F_ACK) && !shm_peer_map(ep, peer))
+			shm_send_done(ep, peer, cookie, 0);
 		return;
 	}
 
@@ -296,6 +315,9 @@ void shm_rx_start(struct shm_ep *ep, struct shm_rx *rx, struct shm_peer *peer,
 		 * the small ones behind it. */
 		memcpy(rx->siov, iov, iov_count * sizeof(*iov));
 		rx->scount = iov_count;
+		/* Large: the sender helps copy (shm_coop.c). */
+		if (shm_coop_start(ep, rx))
+			return;
 		err = shm_cma_read(rx, peer->pid,
 				   rx->want < SHM_CMA_CHUNK ? rx->want
 							    : SHM_CMA_CHUNK);
@@ -347,6 +369,13 @@ static void shm_cma_pump(struct shm_ep *ep)
 
 		if (!rx->cma)
 			continue;
+		if (rx->coop) {
+			/* One waiting on its sender's chunks lets the next
+			 * one move. */
+			if (shm_coop_rx_step(ep, rx))
+				return;
+			continue;
+		}
 		to = rx->want - rx->got > SHM_CMA_CHUNK ? rx->got + SHM_CMA_CHUNK
 							: rx->want;
 		err = shm_cma_read(rx, rx->peer->pid, to);
@@ -395,7 +424,18 @@ static void shm_rx_deliver(struct shm_ep *ep, struct shm_peer *peer,
 	}
 	src = (ep->want_source || ep->directed) ? shm_peer_src(ep, peer)
 						: FI_ADDR_NOTAVAIL;
-	m = weft_match_posted(q, tag, src);
+	/* Behind untagged messages that wait for a multi-receive entry,
+	 * untagged messages wait too (shm_mrecv.c). */
+	m = tagged || !ep->mrecv_stalled ? weft_match_posted(q, tag, src)
+					 : NULL;
+	if (m && weft_container_of(m, struct shm_rx, m)->multi) {
+		if (shm_mrecv_take(ep, weft_container_of(m, struct shm_rx, m),
+				   peer, op, h->flags, h->data, h->len,
+				   h->cookie, data, h->iov_count, iovp))
+			return;
+		ep->mrecv_stalled = true;
+		m = NULL;
+	}
 	if (m) {
 		struct shm_rx *rx = weft_container_of(m, struct shm_rx, m);
 
@@ -475,7 +515,7 @@ static struct shm_rx *shm_rx_lookup(struct shm_ep *ep, uint64_t id,
 	uint64_t idx = id & UINT32_MAX;
 	struct shm_rx *rx;
 
-	if (idx >= ep->rx_size)
+	if (idx >= ep->rx_pool)
 		return NULL;
 	rx = &ep->rx_ops[idx];
 	if (rx->gen != (uint32_t)(id >> 32) || rx->state != SHM_RX_ACTIVE ||
@@ -542,7 +582,7 @@ struct shm_tx_op *shm_tx_lookup(struct shm_ep *ep, uint64_t cookie,
 void shm_tx_end(struct shm_ep *ep, struct shm_tx_op *op, int status,
 		int prov_errno)
 {
-	if (op->state == SHM_TX_BOUNCE)
+	if (op->state == SHM_TX_BOUNCE || op->state == SHM_TX_COOP)
 		weft_list_remove(&op->link);
 	/* Slots a dead or confused receiver never credited come back. */
 	ep->bounce_free |= op->slots;
@@ -613,6 +653,14 @@ static void shm_tx_done(struct shm_ep *ep, struct shm_peer *peer,
 	}
 	if (status < 0 || status > 4096)
 		status = FI_EIO;
+	if (status == FI_ENOSYS && (op->flags & FI_RMA) &&
+	    op->state == SHM_TX_WAIT && !op->slots) {
+		/* The kernel refused CMA between us (nothing moved): this
+		 * peer's RMA goes through bounce slots from now on. */
+		peer->cma_denied = true;
+		shm_rma_copy_start(ep, op);
+		return;
+	}
 	shm_tx_end(ep, op, status, status);
 }
 
@@ -629,6 +677,14 @@ static void shm_bounce_pump(struct shm_ep *ep)
 		struct shm_peer *peer = op->peer;
 
 		next = l->next;
+		if (op->flags & FI_RMA) {
+			/* RMA without CMA (shm_rma_copy.c). */
+			if (shm_rma_copy_pump(ep, op)) {
+				weft_list_remove(&op->link);
+				op->state = SHM_TX_WAIT;
+			}
+			continue;
+		}
 		while (op->sent < op->want && ep->bounce_free) {
 			unsigned slot = (unsigned)__builtin_ctzll(ep->bounce_free);
 			size_t n = op->want - op->sent;
@@ -774,6 +830,10 @@ static const shm_rx_handler shm_rx_handlers[SHM_OP_COUNT] = {
 	[SHM_OP_ATOMIC] = shm_rx_atomic,
 	[SHM_OP_ATOMIC_RESP] = shm_tx_atomic_resp,
 	[SHM_OP_EAGER] = shm_rx_eager,
+	[SHM_OP_COOP] = shm_tx_coop,
+	[SHM_OP_RMA_WCHUNK] = shm_rx_rma_chunk,
+	[SHM_OP_RMA_RCHUNK] = shm_rx_rma_chunk,
+	[SHM_OP_RMA_ACK] = shm_tx_rma_ack,
 };
 
 static void shm_rx_poll(struct shm_ep *ep)
@@ -811,8 +871,12 @@ void shm_progress_locked(struct shm_ep *ep)
 	if (!weft_list_empty(&ep->ctrl_q))
 		shm_ctrl_flush(ep);
 	shm_rx_poll(ep);
+	if (ep->mrecv_stalled && ep->rx_nfree > ep->rx_size - ep->rx_nposted)
+		shm_mrecv_unstall(ep);
 	if (ep->cma_pending)
 		shm_cma_pump(ep);
+	if (!weft_list_empty(&ep->coop_tx))
+		shm_coop_tx_pump(ep);
 	if (!weft_list_empty(&ep->bounce_tx))
 		shm_bounce_pump(ep);
 	if (ep->tx_busy || !weft_list_empty(&ep->rx_active))

@@ -38,7 +38,7 @@
 #include <stdint.h>
 
 /* Bumped on any incompatible change; reported as protocol_version. */
-#define SHM_PROTO_VERSION 1
+#define SHM_PROTO_VERSION 2
 /* "WFTS" read as a little-endian 32-bit value. */
 #define SHM_SEG_MAGIC 0x53544657u
 
@@ -74,6 +74,32 @@ enum shm_op {
 	SHM_OP_EAGER = 12,    /* message of len bytes in the sender's bounce
 				 slot `slot`; answered by CREDIT with cookie
 				 SHM_EAGER_COOKIE */
+	SHM_OP_RMA_WCHUNK = 13, /* initiator -> target, RMA without CMA:
+				   `len` bytes in the initiator's bounce
+				   slot `slot` go to the range in the
+				   payload (one shm_rma_iov); `tag` is the
+				   chunk's offset in the operation, `rx_id`
+				   the operation's length. SHM_F_VERIFY:
+				   iov_count more shm_rma_iov follow, every
+				   range of the operation, all checked
+				   before anything is written.
+				   SHM_F_LAST: the operation's last chunk
+				   (remote events, CQ data in `data`).
+				   Answered by RMA_ACK */
+	SHM_OP_RMA_RCHUNK = 14, /* the same for a read: the target copies
+				   the range into the initiator's slot */
+	SHM_OP_RMA_ACK = 15,    /* target -> initiator: chunk in `slot`
+				   done, status (0 or a positive FI_E*)
+				   in `data` */
+	SHM_OP_COOP = 16,       /* receiver -> sender of an RTS read with
+				   CMA: help copy. `slot` names a
+				   shm_coop_slot in the receiver's segment
+				   (generation in `tag`), `data` is the chunk
+				   size, `len` the bytes wanted; the payload
+				   holds the receive buffers (iov_count
+				   shm_iov). The sender claims chunks from
+				   the back and writes them with
+				   process_vm_writev; DONE still ends it */
 	SHM_OP_COUNT
 };
 
@@ -85,7 +111,14 @@ enum shm_op {
 #define SHM_F_CQ_DATA 0x02u /* data carries remote CQ data */
 #define SHM_F_CMA 0x04u     /* RTS: the receiver may read the sender's iovs
 			       with process_vm_readv */
-#define SHM_F_KNOWN (SHM_F_TAGGED | SHM_F_CQ_DATA | SHM_F_CMA)
+#define SHM_F_LAST 0x08u   /* RMA chunk: the operation's last */
+#define SHM_F_VERIFY 0x10u /* RMA chunk: check every range first */
+#define SHM_F_ACK 0x20u    /* INLINE / RMA_INLINE: answer DONE(cookie) once
+			      the data is in place (FI_DELIVERY_COMPLETE
+			      with FI_INJECT) */
+#define SHM_F_KNOWN                                                            \
+	(SHM_F_TAGGED | SHM_F_CQ_DATA | SHM_F_CMA | SHM_F_LAST |              \
+	 SHM_F_VERIFY | SHM_F_ACK)
 
 /* Bytes of payload an entry carries. */
 #define SHM_INLINE_SIZE 192
@@ -115,6 +148,9 @@ static_assert(SHM_IOV_LIMIT * (sizeof(struct shm_iov) +
 static_assert(sizeof(struct shm_rma_iov) + 2 * SHM_ATOMIC_MAX_BYTES <=
 		      SHM_INLINE_SIZE,
 	      "an atomic request fits in the payload");
+static_assert((1 + SHM_IOV_LIMIT) * sizeof(struct shm_rma_iov) <=
+		      SHM_INLINE_SIZE,
+	      "an RMA chunk with every range to verify fits in the payload");
 /* Bytes an inline RMA write carries. */
 #define SHM_RMA_INLINE_SIZE (SHM_INLINE_SIZE - sizeof(struct shm_rma_iov))
 
@@ -205,5 +241,31 @@ static_assert(sizeof(_Atomic uint64_t) == 8 &&
  * entries are cache-line aligned. */
 #define SHM_RING_OFF 4096u
 static_assert(SHM_RING_OFF % SHM_CACHELINE == 0, "ring alignment");
+
+/* Cooperative copies (SHM_OP_COOP): a large message read with CMA is cut
+ * into chunks; the receiver takes them from the front, the sender, once
+ * told, from the back, so both processes copy at once. The claim word
+ * packs gen:24 | back:20 | front:20 (chunk indices; chunks [front, back)
+ * are unclaimed); both sides move it with compare-and-swap only, the
+ * generation making a late sender's claim on a reused slot fail. `sent`
+ * counts the bytes the sender has written (release after its write, so
+ * the receiver that acquires it sees the data). The slots live in the
+ * rest of the header page, owned (allocated) by the receiver. */
+struct shm_coop_slot {
+	_Atomic uint64_t claim;
+	_Atomic uint64_t sent;
+	uint64_t reserved[2];
+};
+#define SHM_COOP_OFF 2048u
+#define SHM_COOP_SLOTS 64u
+#define SHM_COOP_IDX_BITS 20
+#define SHM_COOP_IDX_MASK ((UINT64_C(1) << SHM_COOP_IDX_BITS) - 1)
+#define SHM_COOP_GEN_MASK ((UINT64_C(1) << 24) - 1)
+static_assert(sizeof(struct shm_coop_slot) == 32, "shm_coop_slot");
+static_assert(SHM_COOP_OFF >= sizeof(struct shm_seg_hdr) &&
+		      SHM_COOP_OFF + SHM_COOP_SLOTS *
+					     sizeof(struct shm_coop_slot) <=
+			      SHM_RING_OFF,
+	      "cooperative-copy slots fit in the header page");
 
 #endif

@@ -251,10 +251,10 @@ int shm_region_create(struct shm_region *r, uint32_t pid, uint32_t n)
 	weft_store_relaxed(&h->armed, 0);
 	weft_store_relaxed(&h->bell, 0);
 	shm_region_set(r, base, size);
-	for (uint64_t i = 0; i < h->ring_size; i++)
-		weft_store_relaxed(&r->ring[i].seq, i);
-	/* Release: a peer that sees ready (acquire) sees the layout and the
-	 * initial sequence numbers. */
+	/* The ring stays zero (the file is new and sparse): zero is each
+	 * entry's initial sequence number (shm_seq_load), so ring pages
+	 * become resident only as producers reach them. */
+	/* Release: a peer that sees ready (acquire) sees the layout. */
 	weft_store_release(&h->ready, 1);
 	return 0;
 

@@ -13,9 +13,14 @@
  * untouched.
  *
  * Writes of up to SHM_RMA_INLINE_SIZE bytes with FI_INJECT travel inside
- * the entry (no CMA needed); all other RMA needs CMA between the two
- * processes: without it the post answers -FI_EOPNOTSUPP (the copy-path
- * fallback for RMA is not written yet).
+ * the entry (no CMA needed). Without CMA between the two processes
+ * (FI_SHM_CMA=0, or the kernel refuses it: the target answers FI_ENOSYS
+ * and the initiator switches that peer over), every other RMA goes
+ * through bounce slots (shm_rma_copy.c), with the same checks.
+ *
+ * FI_FENCE: a fenced operation is not started while earlier operations
+ * of the endpoint wait for answers; the post answers -FI_EAGAIN (after
+ * driving progress) until they are done.
  */
 #include <errno.h>
 #include <string.h>
@@ -62,6 +67,8 @@ static ssize_t shm_rma(struct shm_ep *ep, bool write, const struct iovec *iov,
 		flags &= ~FI_REMOTE_CQ_DATA; /* only writes carry data */
 
 	weft_lock_acquire(&ep->util.lock);
+	if ((flags & FI_FENCE) && ep->tx_busy)
+		goto again;
 	peer = shm_peer_of_addr(ep, dest, &err);
 	if (!peer) {
 		weft_lock_release(&ep->util.lock);
@@ -74,15 +81,41 @@ static ssize_t shm_rma(struct shm_ep *ep, bool write, const struct iovec *iov,
 
 	if (write && (flags & FI_INJECT)) {
 		struct shm_rma_iov ri;
+		/* Delivery complete: the target answers DONE (SHM_F_ACK). */
+		bool ack = report && (flags & FI_DELIVERY_COMPLETE);
 
 		if (len > SHM_RMA_INLINE_SIZE || rma_count != 1) {
 			weft_lock_release(&ep->util.lock);
 			return -FI_EMSGSIZE;
 		}
+		op = NULL;
+		if (ack) {
+			op = ep->tx_busy < ep->max_pending ? ep->tx_free
+							   : NULL;
+			if (!op)
+				goto again;
+		}
 		e = shm_ring_claim(&peer->seg, &pos);
 		if (!e)
 			goto again;
-		shm_entry_init(ep, e, SHM_OP_RMA_INLINE, ef);
+		shm_entry_init(ep, e, SHM_OP_RMA_INLINE,
+			       (uint8_t)(ef | (ack ? SHM_F_ACK : 0)));
+		if (op) {
+			ep->tx_free = op->next_free;
+			ep->tx_busy++;
+			op->state = SHM_TX_WAIT;
+			op->context = context;
+			op->flags = (flags & ~FI_REMOTE_CQ_DATA) | FI_RMA |
+				    FI_WRITE;
+			op->iov_count = 0;
+			op->rma_count = 0;
+			op->len = len;
+			op->peer = peer;
+			op->slots = 0;
+			op->tag = 0;
+			e->cookie = (uint64_t)op->gen << 32 |
+				    (uint64_t)(op - ep->tx_ops);
+		}
 		e->data = data;
 		e->len = len;
 		ri.addr = rma[0].addr;
@@ -92,36 +125,50 @@ static ssize_t shm_rma(struct shm_ep *ep, bool write, const struct iovec *iov,
 		shm_copy_from_iov(e->payload + sizeof(ri), iov, count, 0, len);
 		shm_ring_publish(e, pos);
 		shm_bell_ring(ep, peer);
-		if (report)
+		/* With op, the target's DONE completes it. */
+		if (!op && report)
 			weft_ep_tx_complete(&ep->util, context,
 					    (flags & ~FI_REMOTE_CQ_DATA) |
 						    FI_RMA | FI_WRITE,
 					    len, NULL, 0, 0);
-		else
+		else if (!op)
 			weft_ep_cntr_inc(&ep->util, WEFT_CNTR_WRITE);
 		weft_lock_release(&ep->util.lock);
 		return 0;
 	}
-	if (!ep->cma || peer->cma_denied) {
-		weft_lock_release(&ep->util.lock);
-		return -FI_EOPNOTSUPP;
-	}
 	op = ep->tx_busy < ep->max_pending ? ep->tx_free : NULL;
 	if (!op)
 		goto again;
+	/* Kept for the copy path, which a refused CMA falls back to. */
+	memcpy(op->iov, iov, count * sizeof(*iov));
+	op->iov_count = count;
+	for (size_t i = 0; i < rma_count; i++) {
+		op->rma[i].addr = rma[i].addr;
+		op->rma[i].len = rma[i].len;
+		op->rma[i].key = rma[i].key;
+	}
+	op->rma_count = rma_count;
+	op->context = context;
+	op->flags = (flags & ~FI_REMOTE_CQ_DATA) | FI_RMA |
+		    (write ? FI_WRITE : FI_READ);
+	op->tag = ef; /* SHM_F_CQ_DATA for the copy path's last chunk */
+	op->len = len;
+	op->data = data;
+	op->peer = peer;
+	op->slots = 0;
+	if (!ep->cma || peer->cma_denied) {
+		ep->tx_free = op->next_free;
+		ep->tx_busy++;
+		shm_rma_copy_start(ep, op);
+		weft_lock_release(&ep->util.lock);
+		return 0;
+	}
 	e = shm_ring_claim(&peer->seg, &pos);
 	if (!e)
 		goto again;
 	ep->tx_free = op->next_free;
 	ep->tx_busy++;
 	op->state = SHM_TX_WAIT;
-	op->context = context;
-	op->flags = (flags & ~FI_REMOTE_CQ_DATA) | FI_RMA |
-		    (write ? FI_WRITE : FI_READ);
-	op->iov_count = 0;
-	op->len = len;
-	op->peer = peer;
-	op->slots = 0;
 
 	shm_entry_init(ep, e, write ? SHM_OP_RMA_WRITE : SHM_OP_RMA_READ, ef);
 	e->iov_count = (uint16_t)(count | rma_count << 8);
@@ -370,6 +417,40 @@ static int shm_rma_verify(struct shm_ep *ep, const struct shm_rma_iov *ri,
 	return 0;
 }
 
+/* FI_RMA_EVENT: counters bound to the regions accessed (fi_mr_bind),
+ * once per key. Caller holds the domain lock. */
+static void shm_rma_count_keys(struct weft_domain *dom,
+			       const struct shm_rma_iov *ri, size_t rc,
+			       uint64_t access)
+{
+	for (size_t i = 0; i < rc; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen = seen || ri[j].key == ri[i].key;
+		if (!seen)
+			weft_mr_count_access(&dom->mr_map, ri[i].key, access);
+	}
+}
+
+/* The target's events for a finished write or read (FI_RMA_EVENT): a CQ
+ * entry for a write with remote CQ data (it bumps the remote-write
+ * counter too), else the remote counter alone. */
+void shm_rma_events(struct shm_ep *ep, struct shm_peer *peer, bool write,
+		    uint8_t flags, uint64_t data, size_t len)
+{
+	if (write && (flags & SHM_F_CQ_DATA))
+		weft_ep_rx_complete(&ep->util, NULL,
+				    FI_RMA | FI_REMOTE_WRITE |
+					    FI_REMOTE_CQ_DATA,
+				    len, NULL, data, 0,
+				    ep->want_source ? shm_peer_src(ep, peer)
+						    : FI_ADDR_NOTAVAIL);
+	else
+		weft_ep_cntr_inc(&ep->util, write ? WEFT_CNTR_REMOTE_WRITE
+						  : WEFT_CNTR_REMOTE_READ);
+}
+
 void shm_rx_rma(struct shm_ep *ep, struct shm_peer *peer,
 		const struct shm_entry *h, const uint8_t *payload)
 {
@@ -388,7 +469,8 @@ void shm_rx_rma(struct shm_ep *ep, struct shm_peer *peer,
 		goto reply;
 	}
 	if (h->op == SHM_OP_RMA_INLINE) {
-		/* One range, the data inline; no answer (an inject). */
+		/* One range, the data inline; no answer (an inject) unless
+		 * SHM_F_ACK asks for one. */
 		if (h->len > SHM_RMA_INLINE_SIZE) {
 			ep->rx_bad++;
 			return;
@@ -396,17 +478,20 @@ void shm_rx_rma(struct shm_ep *ep, struct shm_peer *peer,
 		memcpy(&ri[0], payload, sizeof(ri[0]));
 		if (ri[0].len != h->len) {
 			ep->rx_bad++;
-			return;
+			status = FI_EINVAL;
+			goto inline_err;
 		}
 		weft_lock_acquire(&dom->lock);
 		err = shm_rma_verify(ep, ri, 1, FI_REMOTE_WRITE, tgt, &nt);
-		if (!err)
+		if (!err) {
 			shm_copy_to_iov(tgt, nt, 0, payload + sizeof(ri[0]),
 					h->len);
+			shm_rma_count_keys(dom, ri, 1, FI_REMOTE_WRITE);
+		}
 		weft_lock_release(&dom->lock);
 		if (err) {
-			ep->rx_bad++;
-			return;
+			status = -err;
+			goto inline_err;
 		}
 		goto events;
 	}
@@ -446,8 +531,16 @@ void shm_rx_rma(struct shm_ep *ep, struct shm_peer *peer,
 				   (size_t)h->len);
 		if (err == ESRCH)
 			peer->dead = true;
-		err = err ? -FI_EIO : 0;
+		/* Refused by the kernel (nothing moved): the initiator
+		 * retries through bounce slots. */
+		if (err == EPERM || err == EACCES || err == ENOSYS)
+			err = -FI_ENOSYS;
+		else
+			err = err ? -FI_EIO : 0;
 	}
+	if (!err)
+		shm_rma_count_keys(dom, ri, rc,
+				   write ? FI_REMOTE_WRITE : FI_REMOTE_READ);
 	weft_lock_release(&dom->lock);
 	if (err) {
 		status = -err;
@@ -455,19 +548,16 @@ void shm_rx_rma(struct shm_ep *ep, struct shm_peer *peer,
 	}
 
 events:
-	if (write && (h->flags & SHM_F_CQ_DATA))
-		weft_ep_rx_complete(&ep->util, NULL,
-				    FI_RMA | FI_REMOTE_WRITE |
-					    FI_REMOTE_CQ_DATA,
-				    (size_t)h->len, NULL, h->data, 0,
-				    ep->want_source ? shm_peer_src(ep, peer)
-						    : FI_ADDR_NOTAVAIL);
-	else
-		weft_ep_cntr_inc(&ep->util, write ? WEFT_CNTR_REMOTE_WRITE
-						  : WEFT_CNTR_REMOTE_READ);
-	if (h->op == SHM_OP_RMA_INLINE)
+	shm_rma_events(ep, peer, write, h->flags, h->data, (size_t)h->len);
+	if (h->op == SHM_OP_RMA_INLINE && !(h->flags & SHM_F_ACK))
 		return;
 reply:
 	if (!shm_peer_map(ep, peer))
 		shm_send_done(ep, peer, h->cookie, (uint32_t)status);
+	return;
+inline_err:
+	/* A refused inject cannot be reported, unless asked for. */
+	if (h->flags & SHM_F_ACK)
+		goto reply;
+	ep->rx_bad++;
 }

@@ -226,15 +226,30 @@ static int canon_of(const struct weft_av *av, const void *addr, size_t len,
  * byte offset for FI_SOCKADDR, whose entries have per-family sizes; once
  * an entry's family is unknown the rest cannot be found (-FI_EINVAL). */
 static int entry_at(const struct weft_av *av, const void *addrs, size_t i,
-		    size_t *cursor, const void **entry, size_t *len)
+		    size_t *cursor, bool packed, const void **entry,
+		    size_t *len)
 {
 	const unsigned char *p;
 	sa_family_t fam;
 
 	switch (av->addr_format) {
 	case FI_ADDR_STR: {
-		const char *s = ((const char *const *)addrs)[i];
+		const char *s;
 		size_t n;
+
+		if (packed) {
+			/* Packed strings: *cursor is the byte offset of
+			 * entry i. */
+			s = (const char *)addrs + *cursor;
+			n = strnlen(s, WEFT_AV_STR_MAX);
+			if (n == 0 || n == WEFT_AV_STR_MAX)
+				return -FI_EINVAL; /* the rest is lost too */
+			*cursor += n + 1;
+			*entry = s;
+			*len = n + 1;
+			return 0;
+		}
+		s = ((const char *const *)addrs)[i];
 		if (!s)
 			return -FI_EINVAL;
 		n = strnlen(s, WEFT_AV_STR_MAX);
@@ -266,6 +281,27 @@ static int entry_at(const struct weft_av *av, const void *addrs, size_t i,
 		*len = av->addrlen;
 		return 0;
 	}
+}
+
+/* Whether an FI_ADDR_STR insert buffer holds the strings themselves, one
+ * after the other (what fi_getname returns and what libfabric's shm and
+ * its users such as fi_pingpong pass), rather than the array of char *
+ * fi_av(3) describes. Every FI_ADDR_STR address starts with at least 8
+ * printable characters ("fi_shm://", "fi_sockaddr_in://", ...), while the
+ * first 8 bytes of a pointer array are a user-space pointer, whose top
+ * byte is 0 on every 64-bit Linux ABI (at most 57 address bits). Read a
+ * byte at a time and stop at the first non-printable one, so a short
+ * packed buffer is never read past its NUL. */
+static bool str_packed(const void *addrs)
+{
+	const unsigned char *p = addrs;
+
+	if (sizeof(void *) < 8)
+		return false;
+	for (size_t i = 0; i < 8; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return false;
+	return true;
 }
 
 /* ---- insert / remove ----------------------------------------------------- */
@@ -340,7 +376,7 @@ static int av_insert(struct fid_av *av_fid, const void *addr, size_t count,
 		     fi_addr_t *fi_addr, uint64_t flags, void *context)
 {
 	struct weft_av *av;
-	bool async;
+	bool async, packed;
 	int *sync_err = NULL;
 	size_t done = 0, cursor = 0;
 
@@ -366,6 +402,8 @@ static int av_insert(struct fid_av *av_fid, const void *addr, size_t count,
 	    (av->type == FI_AV_MAP || (flags & FI_AV_USER_ID)))
 		return -FI_EINVAL;
 
+	packed = count && av->addr_format == FI_ADDR_STR && str_packed(addr);
+
 	weft_lock_acquire(&av->lock);
 	for (size_t i = 0; i < count; i++) {
 		const void *entry = NULL;
@@ -375,7 +413,7 @@ static int av_insert(struct fid_av *av_fid, const void *addr, size_t count,
 							 FI_ADDR_NOTAVAIL;
 		int ret;
 
-		ret = entry_at(av, addr, i, &cursor, &entry, &len);
+		ret = entry_at(av, addr, i, &cursor, packed, &entry, &len);
 		if (!ret)
 			ret = insert_one(av, entry, len, id, &out);
 		if (fi_addr)
@@ -433,6 +471,9 @@ static int av_remove(struct fid_av *av_fid, fi_addr_t *fi_addr, size_t count,
 					 weft_hash_bytes(c.b, c.len), idx);
 		atomic_store_explicit(&s->state, SLOT_FREE,
 				      memory_order_release);
+		/* Release: a provider that sees the new generation also
+		 * sees the slot freed. */
+		atomic_fetch_add_explicit(&av->gen, 1, memory_order_release);
 		av->nfree++;
 		av->count--;
 		if (idx < av->free_hint)

@@ -10,6 +10,14 @@
  * the data path reads a slot without a lock (weft_av_addr); a slot is
  * published with a release store of its state after its bytes are written.
  *
+ * FI_ADDR_STR inserts take either form applications use: the array of
+ * char * that fi_av(3) describes, or the bytes fi_getname returned (NUL-
+ * terminated strings one after the other, as libfabric's shm provider and
+ * fabtests' fi_pingpong pass them). The two are told apart by the first 8
+ * bytes: every string address starts with 8 printable characters
+ * ("fi_shm://", ...), which no user-space pointer can be (av.c,
+ * str_packed).
+ *
  * A hash from the address's canonical bytes (sockaddrs: family, port and
  * address only) to the slot answers reverse lookups for FI_SOURCE.
  * With FI_EVENT (fi_av_open flags) and a bound EQ, inserts complete
@@ -66,6 +74,11 @@ struct weft_av {
 	int rx_ctx_bits;
 	uint64_t index_mask;  /* strips the receive-context bits */
 	struct weft_eq *eq;   /* bound with fi_av_bind */
+	/* Bumped (release) by every fi_av_remove. A provider that caches
+	 * what it derived from an fi_addr (a peer by AV index, a sender's
+	 * reverse-looked-up fi_addr) compares it with an acquire load and
+	 * drops its cache when it moved. */
+	_Atomic uint64_t gen;
 	atomic_int ref;       /* endpoints bound */
 };
 

@@ -4,11 +4,21 @@
  * writedata with the target's remote-CQ-data completion) with data
  * checks, and gets error completions for a wrong key, a range past the
  * region and a write into the read-only region, with the target's memory
- * untouched. The target only drives progress. Then again without CMA
- * (FI_SHM_CMA=0): RMA that needs it answers -FI_EOPNOTSUPP at post time,
- * fi_inject_write still works (its data travels in the entry). */
+ * untouched, also when only the second of two ranges is bad (nothing of
+ * the first is written). Large transfers (many bounce slots' worth) with
+ * data checks. The target only drives progress. Everything runs three
+ * times: with CMA, without (FI_SHM_CMA=0: RMA through bounce slots), and
+ * with CMA allowed by the self-test but refused by the kernel between the
+ * two processes (the initiator is not dumpable and the target lacks
+ * CAP_SYS_PTRACE): the target answers that it cannot, and the initiator
+ * switches to bounce slots for that peer. */
+#define _GNU_SOURCE /* process_vm_readv */
+#include <linux/capability.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include <rdma/fi_rma.h>
 
@@ -24,7 +34,20 @@ struct keys {
 };
 
 static char *region, *ro_region, *buf, *back;
-static bool nocma;
+static bool denied;
+static pid_t peer_pid;
+
+/* Drop CAP_SYS_PTRACE from our effective set (root could otherwise read
+ * a non-dumpable process). */
+static void drop_ptrace_cap(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	CHECK(syscall(SYS_capget, &h, d) == 0);
+	d[CAP_SYS_PTRACE / 32].effective &= ~(1u << (CAP_SYS_PTRACE % 32));
+	CHECK(syscall(SYS_capset, &h, d) == 0);
+}
 
 static void target(const struct shm_t_pipe *p)
 {
@@ -37,6 +60,18 @@ static void target(const struct shm_t_pipe *p)
 
 	shm_t_open(&t, CAPS);
 	(void)shm_t_swap(&t, p);
+	if (denied) {
+		/* Is CMA really refused between us? (The initiator made
+		 * itself non-dumpable before the swap.) */
+		char x[8];
+		struct iovec l = { x, sizeof(x) }, r = { region, sizeof(x) };
+
+		if (process_vm_readv(peer_pid, &l, 1, &r, 1, 0) >= 0 ||
+		    errno != EPERM)
+			printf("note: CMA not refused here (%s): the "
+			       "fallback is not exercised\n",
+			       strerror(errno));
+	}
 	shm_t_fill(region, REGION, 7);
 	memset(ro_region, 0x5a, 4096);
 	CHECK_OK(fi_mr_reg(t.domain, region, REGION,
@@ -64,12 +99,9 @@ static void target(const struct shm_t_pipe *p)
 	}
 	shm_t_sync(p);
 	shm_t_send_bytes(p, &events, sizeof(events));
-	if (nocma) {
-		/* the inject landed; nothing else did */
-		CHECK(shm_t_check(region + 300000, 100, 3));
-		shm_t_fill(buf, REGION, 7);
-		CHECK(!memcmp(region, buf, 300000));
-	}
+	/* The half the initiator never wrote still holds our pattern. */
+	shm_t_fill(buf, REGION, 7);
+	CHECK(!memcmp(region + 600000, buf + 600000, REGION - 600000));
 	/* The read-only region was never written. */
 	for (int i = 0; i < 4096; i++)
 		CHECK(ro_region[i] == 0x5a);
@@ -110,20 +142,6 @@ static void initiator(const struct shm_t_pipe *p)
 	shm_t_open(&t, CAPS);
 	peer = shm_t_swap(&t, p);
 	shm_t_recv_bytes(p, &k, sizeof(k));
-
-	if (nocma) {
-		shm_t_fill(buf, 100, 3);
-		CHECK_OK(fi_inject_write(t.ep, buf, 100, peer, 300000, k.rw));
-		CHECK_RET(fi_write(t.ep, buf, 4000, NULL, peer, 0, k.rw,
-				   &ctx[0]), -FI_EOPNOTSUPP);
-		CHECK_RET(fi_read(t.ep, back, 64, NULL, peer, 0, k.rw,
-				  &ctx[0]), -FI_EOPNOTSUPP);
-		shm_t_sync(p);
-		shm_t_recv_bytes(p, &events, sizeof(events));
-		CHECK(events == 0);
-		shm_t_close(&t);
-		return;
-	}
 
 	/* write, read back */
 	shm_t_fill(buf, 65536, 1);
@@ -168,6 +186,17 @@ static void initiator(const struct shm_t_pipe *p)
 		CHECK(shm_t_check(back, 5103, 2));
 	}
 
+	/* large: many bounce slots' worth, at an odd offset; zero bytes */
+	shm_t_fill(buf, 300001, 5);
+	CHECK_OK(fi_write(t.ep, buf, 300001, NULL, peer, 5, k.rw, &ctx[0]));
+	expect_ok(&t, &ctx[0], FI_WRITE);
+	memset(back, 0, 300001);
+	CHECK_OK(fi_read(t.ep, back, 300001, NULL, peer, 5, k.rw, &ctx[1]));
+	expect_ok(&t, &ctx[1], FI_READ);
+	CHECK(shm_t_check(back, 300001, 5));
+	CHECK_OK(fi_write(t.ep, buf, 0, NULL, peer, 5, k.rw, &ctx[2]));
+	expect_ok(&t, &ctx[2], FI_WRITE);
+
 	/* inject_write: no completion; read after it sees it (in order) */
 	shm_t_fill(buf, 100, 3);
 	CHECK_OK(fi_inject_write(t.ep, buf, 100, peer, 300000, k.rw));
@@ -197,6 +226,29 @@ static void initiator(const struct shm_t_pipe *p)
 	expect_fail(&t, &ctx[2], FI_EACCES);
 	CHECK_OK(fi_read(t.ep, back, 64, NULL, peer, 4090, k.ro, &ctx[3]));
 	expect_fail(&t, &ctx[3], FI_EINVAL);
+	/* two ranges, the second bad: nothing of the first is written */
+	{
+		struct iovec v = { buf, 2000 };
+		struct fi_rma_iov r[2] = { { 500000, 1000, k.rw },
+					   { 0, 1000, k.rw + 1 } };
+		struct fi_msg_rma m = { .msg_iov = &v, .iov_count = 1,
+					.addr = peer, .rma_iov = r,
+					.rma_iov_count = 2,
+					.context = &ctx[0] };
+
+		CHECK_OK(fi_writemsg(t.ep, &m, FI_COMPLETION));
+		expect_fail(&t, &ctx[0], FI_EKEYREJECTED);
+		r[1].key = k.rw;
+		r[1].addr = REGION - 500;
+		CHECK_OK(fi_writemsg(t.ep, &m, FI_COMPLETION));
+		expect_fail(&t, &ctx[0], FI_EINVAL);
+		memset(back, 0, 1000);
+		CHECK_OK(fi_read(t.ep, back, 1000, NULL, peer, 500000, k.rw,
+				 &ctx[1]));
+		expect_ok(&t, &ctx[1], FI_READ);
+		shm_t_fill(buf, REGION, 7);
+		CHECK(!memcmp(back, buf + 500000, 1000));
+	}
 	/* the last bytes of the region are still the target's */
 	CHECK_OK(fi_read(t.ep, back, 10, NULL, peer, REGION - 10, k.rw,
 			 &ctx[1]));
@@ -219,13 +271,15 @@ static void initiator(const struct shm_t_pipe *p)
 	shm_t_close(&t);
 }
 
-static int run_mode(const char *cma)
+static int run_mode(const char *cma, bool deny)
 {
 	struct shm_t_pipe p[2];
 	pid_t child;
 
 	setenv("FI_SHM_CMA", cma, 1);
-	nocma = cma[0] == '0';
+	denied = deny;
+	if (deny)
+		drop_ptrace_cap();
 	shm_t_pipes(p);
 	child = shm_t_fork();
 	CHECK(child >= 0);
@@ -233,9 +287,12 @@ static int run_mode(const char *cma)
 		alarm(60);
 		close(p[0].rfd);
 		close(p[0].wfd);
+		if (deny)
+			CHECK(prctl(PR_SET_DUMPABLE, 0) == 0);
 		initiator(&p[1]);
 		exit(0);
 	}
+	peer_pid = child;
 	close(p[1].rfd);
 	close(p[1].wfd);
 	target(&p[0]);
@@ -245,7 +302,7 @@ static int run_mode(const char *cma)
 
 int main(void)
 {
-	const char *modes[] = { "1", "0" };
+	const char *modes[] = { "1", "0", "1" };
 
 	weft_test_require_weft_loaded();
 	alarm(100);
@@ -254,12 +311,12 @@ int main(void)
 	buf = malloc(REGION);
 	back = malloc(REGION);
 	CHECK(region && ro_region && buf && back);
-	for (int m = 0; m < 2; m++) {
+	for (int m = 0; m < 3; m++) {
 		pid_t pid = shm_t_fork();
 
 		CHECK(pid >= 0);
 		if (pid == 0)
-			exit(run_mode(modes[m]));
+			exit(run_mode(modes[m], m == 2));
 		CHECK(shm_t_reap(pid, 40000) == 0);
 	}
 	free(region);

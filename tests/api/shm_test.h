@@ -69,6 +69,7 @@ struct shm_t_opts {
 	uint64_t rx_bind;  /* extra FI_RECV bind flags */
 	bool cntrs;
 	size_t cq_size;
+	size_t rx_size;    /* rx_attr->size, if not 0 */
 };
 
 /* Open everything, enable, learn the endpoint's name. */
@@ -88,6 +89,8 @@ static inline void shm_t_open_ex(struct shm_t *t, uint64_t caps,
 	CHECK_OK(fi_fabric(t->info->fabric_attr, &t->fabric, NULL));
 	CHECK_OK(fi_domain(t->fabric, t->info, &t->domain, NULL));
 	CHECK_OK(fi_av_open(t->domain, &av_attr, &t->av, NULL));
+	if (o && o->rx_size)
+		t->info->rx_attr->size = o->rx_size;
 	CHECK_OK(fi_endpoint(t->domain, t->info, &t->ep, NULL));
 	CHECK_OK(fi_cq_open(t->domain, &cq_attr, &t->tx, NULL));
 	CHECK_OK(fi_cq_open(t->domain, &cq_attr, &t->rx, NULL));
