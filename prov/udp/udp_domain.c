@@ -57,6 +57,13 @@ static int udp_query_atomic(struct fid_domain *domain,
 			    enum fi_datatype datatype, enum fi_op op,
 			    struct fi_atomic_attr *attr, uint64_t flags)
 {
+	/* A domain opened for datagrams (or without FI_ATOMIC) has no
+	 * atomics to describe; only RDM endpoints carry them. */
+	if (!domain)
+		return -FI_EINVAL;
+	if (weft_domain_of(domain)->info &&
+	    !(weft_domain_of(domain)->info->caps & FI_ATOMIC))
+		return -FI_EOPNOTSUPP;
 	return udp_rdm_query_atomic(domain, datatype, op, attr, flags);
 }
 
