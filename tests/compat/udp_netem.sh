@@ -15,6 +15,8 @@
 # Environment: WEFT_NETEM_MB="0:16 1:8 10:1" (loss %:MiB streamed per
 # condition), WEFT_NETEM_SIZE (message size, default 262144).
 set -euo pipefail
+# A failing command under set -e says nothing by itself: name it.
+trap 'echo "udp_netem.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 WEFT_BUILD=${WEFT_BUILD:-${1:?usage: $0 BUILD_DIR}}
 WEFT_SRC=${WEFT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../../scripts/lib.sh
