@@ -7,13 +7,16 @@
  * The target checks the access against its registered memory and always
  * answers (UDP_RDM_OP_RESP, udp_rdm_target.c) with a status and, for
  * reads and fetching atomics, the data. The operation completes when the
- * answer arrives: successfully, or with the target's error (FI_EACCES,
+ * answer has arrived and the engine has finished with the request (every
+ * packet acknowledged, or the peer failed), so that no retransmission
+ * reads the application's source buffer after the completion: successfully,
+ * or with the target's error (FI_EACCES,
  * FI_EKEYREJECTED, FI_EINVAL for a range outside the region), so a bad
  * access fails at the initiator with the target's memory untouched. Every
  * RMA and atomic operation is thus delivery-complete.
  *
- * The tx entry lives until both the engine acknowledged the request and
- * the answer came (in either order). Read data and fetched values land
+ * The tx entry lives, and the completion waits, until both the engine
+ * acknowledged the request and the answer came (in either order). Read data and fetched values land
  * straight in the application's buffers.
  */
 #include <string.h>

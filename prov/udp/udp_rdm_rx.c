@@ -14,7 +14,7 @@
  * send_done: a send is complete when the receiver has cumulatively
  * acknowledged every packet, i.e. its provider has the whole message
  * (matched or buffered): every send is delivery-complete. An RMA/atomic
- * request completes when its answer comes instead.
+ * request completes when its answer has come and it is acknowledged.
  */
 #include <errno.h>
 #include <string.h>

@@ -13,7 +13,11 @@
  * software atomics in one go under the domain lock, which serialises
  * atomics from every endpoint of the domain. The answer (UDP_RDM_OP_RESP)
  * goes back through the engine from the same entry: status, then read
- * data (straight from the registered memory) or fetched values.
+ * data or fetched values (kept in the entry). Read data is read from the
+ * registered memory once, as each packet first goes out; the engine keeps
+ * a copy for retransmissions (udp_rel_send_copy), so no retransmission
+ * reads a region the application closed and freed after the initiator's
+ * read completed.
  *
  * Initiator: the answer names its tx entry by index and generation; an
  * answer to nothing in flight, from another peer or with the wrong length
@@ -204,7 +208,12 @@ static void udp_rdm_tgt_finish(struct udp_rdm_ep *ep, struct udp_rdm_tgt *t)
 				    (size_t)t->req.len,
 				    t->iov_cnt ? t->iov[0].iov_base : NULL, 0,
 				    0, src);
-		/* The data goes back straight from the registered memory. */
+		/* The answer reads the registered memory once per packet,
+		 * when that packet first goes out; retransmissions use the
+		 * engine's copy (udp_rel_send_copy): the initiator completes
+		 * only once it has every byte, so all of them have gone out
+		 * once before its application can tell ours that the region
+		 * is idle, and fi_close(mr) may be followed by a free. */
 		for (i = 0; i < t->iov_cnt; i++)
 			if (t->iov[i].iov_len)
 				t->rel.iov[n++] = t->iov[i];
@@ -232,7 +241,11 @@ static void udp_rdm_tgt_finish(struct udp_rdm_ep *ep, struct udp_rdm_tgt *t)
 	t->rel.mflags = (uint32_t)UDP_RDM_OP_RESP << UDP_REL_MSG_OP_SHIFT;
 	t->rel.tag = 0;
 	t->rel.cq_data = 0;
-	if (udp_rel_send(&ep->rel, t->peer, &t->rel, udp_rdm_now())) {
+	if ((rlen && t->op == UDP_RDM_OP_READ
+		     ? udp_rel_send_copy(&ep->rel, t->peer, &t->rel,
+					 udp_rdm_now())
+		     : udp_rel_send(&ep->rel, t->peer, &t->rel,
+				    udp_rdm_now()))) {
 		/* The initiator is gone (declared dead): nobody to answer. */
 		udp_rdm_tgt_free(ep, t);
 		return;
@@ -349,7 +362,12 @@ void udp_rdm_target_abort(struct udp_rdm_ep *ep, struct udp_rel_peer *p,
 
 void udp_rdm_request_done(struct udp_rdm_ep *ep, struct udp_rdm_tx *tx)
 {
-	if (tx->answered && !tx->reported) {
+	/* Complete only when the engine is done with the request too (acked
+	 * or failed): until then a lost segment is retransmitted from the
+	 * application's source buffer, which it may free as soon as it sees
+	 * the completion. The answer alone does not say so: it may overtake
+	 * the ack of the request's last packets. */
+	if (tx->answered && tx->acked && !tx->reported) {
 		tx->reported = true;
 		if (tx->status)
 			weft_ep_tx_error(&ep->util, tx->context, tx->flags,

@@ -20,6 +20,7 @@ void udp_rel_cfg_default(struct udp_rel_cfg *cfg)
 	cfg->tx_ring_init = 64;
 	cfg->rx_window = 256;
 	cfg->rx_pool = 1024;
+	cfg->tx_copy_pool = 256;
 	cfg->max_peers = 1024;
 	cfg->cwnd_init = 16;
 	cfg->ack_every = 16;
@@ -57,6 +58,12 @@ void udp_rel_cfg_windows(struct udp_rel_cfg *cfg, size_t rcvbuf)
 	cfg->rx_pool = fit < w ? (uint32_t)fit : w;
 	if (cfg->rx_pool < UDP_REL_WND_MIN_AUTO)
 		cfg->rx_pool = UDP_REL_WND_MIN_AUTO;
+	/* Copied sends' packets in flight, within the same byte budget:
+	 * what bounds the throughput of copied sends (RMA read answers). */
+	cfg->tx_copy_pool = fit < cfg->tx_window ? (uint32_t)fit
+						 : cfg->tx_window;
+	if (cfg->tx_copy_pool < UDP_REL_WND_MIN_AUTO)
+		cfg->tx_copy_pool = UDP_REL_WND_MIN_AUTO;
 }
 
 /* ---- decoding: the only gate for bytes off the wire --------------------- */
@@ -164,7 +171,35 @@ int udp_rel_init(struct udp_rel_ep *ep, const struct udp_rel_cfg *cfg,
 			ep->pool_free[i] = ep->pool_mem + i * ep->pool_buf_size;
 		ep->pool_nfree = cfg->rx_pool;
 	}
+	if (cfg->tx_copy_pool) {
+		/* Address space until used: pages are touched by copies. */
+		ep->copy_mem = malloc((size_t)cfg->tx_copy_pool *
+				      cfg->mtu_payload);
+		ep->copy_free = malloc((size_t)cfg->tx_copy_pool *
+				       sizeof(*ep->copy_free));
+		if (!ep->copy_mem || !ep->copy_free) {
+			free(ep->copy_mem);
+			free(ep->copy_free);
+			free(ep->pool_mem);
+			free(ep->pool_free);
+			free(ep->peers);
+			return -FI_ENOMEM;
+		}
+		for (i = 0; i < cfg->tx_copy_pool; i++)
+			ep->copy_free[i] =
+				ep->copy_mem + (size_t)i * cfg->mtu_payload;
+		ep->copy_nfree = cfg->tx_copy_pool;
+	}
 	return 0;
+}
+
+/* A packet slot is done with: its copy (if any) goes back to the pool. */
+static void pkt_release(struct udp_rel_ep *ep, struct udp_rel_txpkt *t)
+{
+	if (t->copy) {
+		ep->copy_free[ep->copy_nfree++] = t->copy;
+		t->copy = NULL;
+	}
 }
 
 /* ---- peers -------------------------------------------------------------- */
@@ -267,9 +302,13 @@ static void peer_fail_sends(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 			    int err)
 {
 	struct udp_rel_send *op;
+	uint32_t seq;
 
-	if (p->txr)
+	if (p->txr) {
+		for (seq = p->snd_una; seq_lt(seq, p->snd_nxt); seq++)
+			pkt_release(ep, &p->txr[seq & p->txr_mask]);
 		memset(p->txr, 0, sizeof(*p->txr) * (p->txr_mask + 1));
+	}
 	p->inflight = p->nlost = 0;
 	p->snd_una = p->snd_nxt;
 	while ((op = p->q_head)) {
@@ -445,7 +484,14 @@ static int xmit_data(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 	hdr.m.tag = htole64(op->mflags & UDP_REL_MSG_TAGGED ? op->tag : 0);
 	hdr.m.cq_data =
 		htole64(op->mflags & UDP_REL_MSG_CQ_DATA ? op->cq_data : 0);
-	n = iov_slice(op, t->off, t->len, iov);
+	if (t->copy) {
+		/* Copied send: never the caller's buffers again. */
+		iov[0].iov_base = t->copy;
+		iov[0].iov_len = t->len;
+		n = t->len ? 1 : 0;
+	} else {
+		n = iov_slice(op, t->off, t->len, iov);
+	}
 	ret = ep->ops.xmit(ep->ctx, p->id, &hdr, sizeof(hdr), iov, n);
 	if (ret == -FI_EAGAIN)
 		return ret;
@@ -468,6 +514,19 @@ static void segment_next(struct udp_rel_ep *ep, struct udp_rel_peer *p)
 	t->op = op;
 	t->off = op->seg_off;
 	t->len = (uint32_t)min_u64(left, ep->cfg.mtu_payload);
+	t->copy = NULL;
+	if (op->copy && t->len) {
+		/* The pump checked that a buffer is free. */
+		struct iovec iov[UDP_REL_IOV_MAX];
+		size_t n = iov_slice(op, t->off, t->len, iov), i;
+		uint8_t *d;
+
+		d = t->copy = ep->copy_free[--ep->copy_nfree];
+		for (i = 0; i < n; i++) {
+			memcpy(d, iov[i].iov_base, iov[i].iov_len);
+			d += iov[i].iov_len;
+		}
+	}
 	t->retx = 0;
 	t->order = 0; /* never sent */
 	t->state = UDP_REL_PKT_LOST; /* "to be sent"; xmit_data fixes it */
@@ -584,14 +643,16 @@ void udp_rel_pump(struct udp_rel_ep *ep, struct udp_rel_peer *p, uint64_t now)
 		if ((uint32_t)(p->snd_nxt - p->snd_una) > p->txr_mask &&
 		    txr_grow(ep, p))
 			return;
+		if (p->seg->copy && !ep->copy_nfree)
+			return; /* progress polls: see peer_timers */
 		segment_next(ep, p);
 	}
 }
 
 /* ---- sending API -------------------------------------------------------- */
 
-int udp_rel_send(struct udp_rel_ep *ep, uint32_t peer,
-		 struct udp_rel_send *op, uint64_t now)
+static int send_common(struct udp_rel_ep *ep, uint32_t peer,
+		       struct udp_rel_send *op, uint64_t now, bool copy)
 {
 	struct udp_rel_peer *p;
 	uint64_t len = 0;
@@ -625,6 +686,7 @@ int udp_rel_send(struct udp_rel_ep *ep, uint32_t peer,
 	op->seg_off = 0;
 	op->pkts_out = 0;
 	op->segmented = false;
+	op->copy = copy;
 	op->msg_id = p->tx_msg_id++;
 	if (!p->q_head) {
 		p->q_head = op;
@@ -636,8 +698,23 @@ int udp_rel_send(struct udp_rel_ep *ep, uint32_t peer,
 	if (!p->seg)
 		p->seg = op;
 	udp_rel_peer_activate(ep, p);
-	udp_rel_pump(ep, p, now);
+	if (!ep->in_deliver)
+		udp_rel_pump(ep, p, now); /* else the caller's pump: see h */
 	return 0;
+}
+
+int udp_rel_send(struct udp_rel_ep *ep, uint32_t peer,
+		 struct udp_rel_send *op, uint64_t now)
+{
+	return send_common(ep, peer, op, now, false);
+}
+
+int udp_rel_send_copy(struct udp_rel_ep *ep, uint32_t peer,
+		      struct udp_rel_send *op, uint64_t now)
+{
+	if (!ep->cfg.tx_copy_pool)
+		return -FI_EINVAL;
+	return send_common(ep, peer, op, now, true);
 }
 
 /* ---- acks in ------------------------------------------------------------ */
@@ -774,6 +851,7 @@ void udp_rel_ack_in(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 	       p->txr[p->snd_una & mask].state == UDP_REL_PKT_ACKED) {
 		p->txr[p->snd_una & mask].state = UDP_REL_PKT_FREE;
 		p->txr[p->snd_una & mask].op = NULL;
+		pkt_release(ep, &p->txr[p->snd_una & mask]);
 		p->snd_una++;
 	}
 	if (spurious)
@@ -903,18 +981,11 @@ static uint64_t peer_timers(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 		if (now >= oldest + rto)
 			on_timeout(ep, p);
 	}
-	udp_rel_pump(ep, p, now);
-	if (p->inflight) {
-		oldest = oldest_sent(p);
-		next = min_u64(next, oldest + udp_rel_peer_rto(ep, p));
-	} else if (p->nlost || (p->seg && p->state == UDP_REL_PEER_ALIVE)) {
-		/* Blocked by a full socket (xmit said -FI_EAGAIN): retry. */
-		next = min_u64(next, now + ep->cfg.rto_min_ns);
-	}
 	if (p->rx_held && p->rxr[p->rcv_nxt & (ep->cfg.rx_window - 1)]) {
 		/* deliver() refused a packet we already acknowledged
 		 * selectively: the sender will not resend it, so retrying is
-		 * ours to do. */
+		 * ours to do. Before the pump: what the deliveries queue
+		 * (answers) goes out with it. */
 		uint32_t before = p->rcv_nxt;
 
 		udp_rel_drain_early(ep, p);
@@ -922,6 +993,14 @@ static uint64_t peer_timers(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 			udp_rel_send_ack(ep, p);
 		if (p->rx_held && p->rxr[p->rcv_nxt & (ep->cfg.rx_window - 1)])
 			next = min_u64(next, now + ep->cfg.rto_min_ns);
+	}
+	udp_rel_pump(ep, p, now);
+	if (p->inflight) {
+		oldest = oldest_sent(p);
+		next = min_u64(next, oldest + udp_rel_peer_rto(ep, p));
+	} else if (p->nlost || (p->seg && p->state == UDP_REL_PEER_ALIVE)) {
+		/* Blocked by a full socket (xmit said -FI_EAGAIN): retry. */
+		next = min_u64(next, now + ep->cfg.rto_min_ns);
 	}
 	if (p->ack_pending) {
 		if (now >= p->ack_deadline)
@@ -1013,5 +1092,7 @@ void udp_rel_fini(struct udp_rel_ep *ep)
 	free(ep->peers);
 	free(ep->pool_mem);
 	free(ep->pool_free);
+	free(ep->copy_mem);
+	free(ep->copy_free);
 	memset(ep, 0, sizeof(*ep));
 }

@@ -26,7 +26,9 @@
  *
  * Threading: none. The caller serialises every call on one udp_rel_ep
  * (the provider holds its endpoint lock). Callbacks run inside those calls
- * and must not call back into the engine for the same endpoint.
+ * and must not call back into the engine for the same endpoint, except
+ * udp_rel_send()/udp_rel_send_copy() from deliver() (an RMA answer): the
+ * send is queued and goes out after the delivery (see in_deliver).
  */
 #ifndef WEFT_UDP_REL_H
 #define WEFT_UDP_REL_H
@@ -55,6 +57,9 @@ struct udp_rel_cfg {
 				  up to tx_window (0: tx_window) */
 	uint32_t rx_window;    /* credit advertised; power of two */
 	uint32_t rx_pool;      /* buffers for early packets, whole endpoint */
+	uint32_t tx_copy_pool; /* buffers (mtu_payload bytes) holding the
+				  in-flight packets of copied sends
+				  (udp_rel_send_copy), whole endpoint */
 	uint32_t max_peers;    /* peer indices are below this */
 	uint32_t cwnd_init;    /* initial congestion window, packets */
 	uint32_t ack_every;    /* ack at once after this many in-order packets */
@@ -112,6 +117,7 @@ struct udp_rel_send {
 	uint32_t last_seq; /* of its last packet, once segmented */
 	uint32_t msg_id;
 	bool segmented;    /* every packet of the message exists */
+	bool copy;         /* udp_rel_send_copy(): packets sent from copies */
 };
 
 struct udp_rel_ops {
@@ -161,6 +167,7 @@ enum udp_rel_txpkt_state {
 
 struct udp_rel_txpkt {
 	struct udp_rel_send *op;
+	uint8_t *copy;    /* copied send: its payload (tx copy pool), or NULL */
 	uint64_t off;     /* of the fragment in op's message */
 	uint64_t sent_ns; /* of the latest transmission */
 	uint64_t order;   /* transmission counter at the latest transmission */
@@ -232,6 +239,15 @@ struct udp_rel_ep {
 	void **pool_free;
 	uint32_t pool_nfree;
 	size_t pool_buf_size;
+	uint8_t *copy_mem;           /* tx_copy_pool buffers of mtu_payload */
+	uint8_t **copy_free;
+	uint32_t copy_nfree;
+	/* Inside deliver(): a send queued by the callback (an RMA answer)
+	 * is not transmitted at once but by the pump that follows the
+	 * delivery, once the delivered packet counts as received, so its
+	 * header acknowledges the request it answers (no separate ack, and
+	 * the requester's completion does not wait for one). */
+	bool in_deliver;
 	struct udp_rel_stats stats;
 };
 
@@ -275,6 +291,16 @@ void udp_rel_fini(struct udp_rel_ep *ep);
  * -FI_ENOMEM (peer state). */
 int udp_rel_send(struct udp_rel_ep *ep, uint32_t peer,
 		 struct udp_rel_send *op, uint64_t now);
+/* The same, but the engine reads op's buffers only while cutting a packet
+ * for its first transmission, and copies it into a buffer of its own
+ * (cfg.tx_copy_pool; none free: the packet waits, polled by progress) that
+ * every retransmission uses. The caller may then free or unmap the
+ * buffers once every packet has gone out once, before send_done: needed
+ * where the buffers are not the sender's to keep (an RMA read answer
+ * comes from a registered region that the application may close once the
+ * initiator has its data). Costs one copy per packet. */
+int udp_rel_send_copy(struct udp_rel_ep *ep, uint32_t peer,
+		      struct udp_rel_send *op, uint64_t now);
 
 /* One datagram arrived from peer. 0 if it was taken (possibly as a
  * duplicate), a positive enum udp_rel_bad if dropped as malformed,

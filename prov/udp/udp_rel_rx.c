@@ -39,7 +39,9 @@ static int consume(struct udp_rel_ep *ep, struct udp_rel_peer *p,
 	f.cq_data = k->cq_data;
 	f.data = k->payload;
 	f.len = k->paylen;
+	ep->in_deliver = true;
 	ret = ep->ops.deliver(ep->ctx, p->id, &f);
+	ep->in_deliver = false;
 	if (ret == -FI_EAGAIN) {
 		ep->stats.rx_busy++;
 		return ret;
