@@ -59,7 +59,7 @@ if [ "${WEFT_DEMO:-}" != pingpong ] && [ -x "$WEFT_LIBDIR/bench/bench_lat" ] && 
 	run_pair bw "$bw" -P @PORT@ -D -- \
 		"$bw" "${common[@]}" -S 64-16384 -I "${WEFT_DEMO_WINDOWS:-100}" -P @PORT@ -D 127.0.0.1
 	echo
-	sed -n 's/^# client provider=/provider=/p' "$WEFT_TMP/lat.client.out" | head -n 1
+	sed -n '/^# client provider=/{s//provider=/p;q}' "$WEFT_TMP/lat.client.out"
 	echo
 	echo "one-way latency (half round trip), microseconds:"
 	awk "$fields"'

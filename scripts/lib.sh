@@ -58,9 +58,12 @@ trap 'exit 130' INT
 # did not take back, or the program's own; WEFT_DETECT_LEAKS=0 turns it off
 # for one test if a program's own leaks get in the way.
 WEFT_PRELOAD=
-_asan_needed=$(objdump -p "$WEFT_LIB" 2>/dev/null | awk '$1 == "NEEDED" && $2 ~ /asan/ {print $2; exit}')
+# awk reads to the end rather than exit at the first match: an early exit
+# would kill objdump/ldconfig with SIGPIPE, and under a caller's
+# `set -eo pipefail` that fails the whole script, silently.
+_asan_needed=$(objdump -p "$WEFT_LIB" 2>/dev/null | awk '$1 == "NEEDED" && $2 ~ /asan/ && !f {print $2; f = 1}')
 if [ -n "$_asan_needed" ]; then
-	WEFT_PRELOAD=$(ldconfig -p | awk -v n="$_asan_needed" '$1 == n {print $NF; exit}')
+	WEFT_PRELOAD=$(ldconfig -p | awk -v n="$_asan_needed" '$1 == n && !f {print $NF; f = 1}')
 	[ -n "$WEFT_PRELOAD" ] || WEFT_PRELOAD=$(gcc -print-file-name="$_asan_needed")
 	[ -e "$WEFT_PRELOAD" ] || weft_fail "weft is built with ASan but $_asan_needed was not found"
 	if [ -n "${WEFT_DETECT_LEAKS:-}" ]; then
