@@ -254,3 +254,34 @@ weft_listen_on() {
 	weft_show "$name"
 	weft_fail "$name never started listening (exit status $WEFT_RC)"
 }
+
+# weft_pingpong NAME ARGS...: one run of Debian's fi_pingpong ARGS, server
+# and client, both of which must exit 0 and must have loaded weft; the
+# client's results must list at least one message size. The out-of-band
+# control port (-B/-P) is a free TCP port picked here, so parallel tests do
+# not collide. PP_HOST: the server's address (127.0.0.1); PP_TIMEOUT: the
+# client's time bound in seconds (120).
+weft_pingpong() {
+	local name=$1
+	shift
+	weft_listen_on "$name.server" fi_pingpong "$@" -B @PORT@
+	local server=$WEFT_PID
+	weft_run "$name.client" "${PP_TIMEOUT:-120}" fi_pingpong "$@" -P "$WEFT_PORT" "${PP_HOST:-127.0.0.1}"
+	local client_rc=$WEFT_RC
+	weft_wait "$name.server" "$server"
+	local server_rc=$WEFT_RC
+	if [ "$client_rc" -ne 0 ] || [ "$server_rc" -ne 0 ]; then
+		weft_show "$name.server"
+		weft_show "$name.client"
+		weft_fail "fi_pingpong $*: client exited $client_rc, server $server_rc (124: timed out)"
+	fi
+	weft_assert_loaded "$name.server"
+	weft_assert_loaded "$name.client"
+	# One result line per size: "bytes #sent #ack total time MB/sec ...",
+	# bytes as 64, 1.5k, 6m.
+	local sizes
+	sizes=$(awk '$1 ~ /^[0-9]+(\.[0-9]+)?[kmg]?$/ && $3 ~ /^=/ {print $1}' "$WEFT_TMP/$name.client.out" | tr '\n' ' ')
+	[ -n "$sizes" ] || { weft_show "$name.client"; weft_fail "fi_pingpong $*: no results"; }
+	echo "fi_pingpong $*: sizes $sizes"
+	cat "$WEFT_TMP/$name.client.out"
+}

@@ -163,47 +163,15 @@ static void receiver(const struct shm_t_pipe *p)
 	shm_t_close(&t);
 }
 
-static int run_mode(const char *cma)
-{
-	struct shm_t_pipe p[2];
-	pid_t child;
-
-	setenv("FI_SHM_CMA", cma, 1);
-	shm_t_pipes(p);
-	child = shm_t_fork();
-	CHECK(child >= 0);
-	if (child == 0) {
-		alarm(60);
-		close(p[0].rfd);
-		close(p[0].wfd);
-		sender(&p[1]);
-		exit(0);
-	}
-	close(p[1].rfd);
-	close(p[1].wfd);
-	receiver(&p[0]);
-	CHECK(shm_t_reap(child, 20000) == 0);
-	return 0;
-}
-
 int main(void)
 {
-	const char *modes[] = { "1", "0" };
-
 	weft_test_require_weft_loaded();
 	alarm(100);
 	sbuf = malloc(BIG);
 	rbuf = malloc(BIG);
 	region = malloc(65536);
 	CHECK(sbuf && rbuf && region);
-	for (int m = 0; m < 2; m++) {
-		pid_t pid = shm_t_fork();
-
-		CHECK(pid >= 0);
-		if (pid == 0)
-			exit(run_mode(modes[m]));
-		CHECK(shm_t_reap(pid, 40000) == 0);
-	}
+	shm_t_each_cma(receiver, sender, 20000, 40000);
 	free(sbuf);
 	free(rbuf);
 	free(region);

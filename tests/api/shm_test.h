@@ -363,4 +363,54 @@ static inline int shm_t_segments_of(pid_t pid)
 	return n;
 }
 
+/* A two-process test plays one role per process, talking over the pipes. */
+typedef void (*shm_t_role)(const struct shm_t_pipe *p);
+
+/* One run: a forked child (alarm 60 s) plays child_role on p[1], this
+ * process plays parent_role on p[0]; the child must then exit 0 within
+ * reap_ms. */
+static inline void shm_t_run_pair(shm_t_role parent_role,
+				  shm_t_role child_role, long reap_ms)
+{
+	struct shm_t_pipe p[2];
+	pid_t child;
+
+	shm_t_pipes(p);
+	child = shm_t_fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		alarm(60);
+		close(p[0].rfd);
+		close(p[0].wfd);
+		child_role(&p[1]);
+		exit(0);
+	}
+	close(p[1].rfd);
+	close(p[1].wfd);
+	parent_role(&p[0]);
+	CHECK(shm_t_reap(child, reap_ms) == 0);
+}
+
+/* shm_t_run_pair once with FI_SHM_CMA=1 and once with FI_SHM_CMA=0, each
+ * in a forked process of its own (the provider reads the variable when it
+ * starts) that must exit 0 within mode_ms. */
+static inline void shm_t_each_cma(shm_t_role parent_role,
+				  shm_t_role child_role, long reap_ms,
+				  long mode_ms)
+{
+	static const char *const modes[] = { "1", "0" };
+
+	for (int m = 0; m < 2; m++) {
+		pid_t pid = shm_t_fork();
+
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			setenv("FI_SHM_CMA", modes[m], 1);
+			shm_t_run_pair(parent_role, child_role, reap_ms);
+			exit(0);
+		}
+		CHECK(shm_t_reap(pid, mode_ms) == 0);
+	}
+}
+
 #endif

@@ -11,6 +11,7 @@
  * input. The target only drives progress. */
 #include <complex.h>
 
+#include "atomic_expect.h"
 #include "udp_rdm_test.h"
 
 #define REGION (1 << 20)
@@ -48,81 +49,6 @@ static void target(struct rdm_side *s)
 	CHECK_OK(fi_close(&rw->fid));
 	CHECK_OK(fi_close(&ro->fid));
 	rdm_t_close(s);
-}
-
-/* ---- values ------------------------------------------------------------ */
-
-static void put(enum fi_datatype dt, void *p, long double v)
-{
-	switch (dt) {
-	case FI_INT8: *(int8_t *)p = (int8_t)v; break;
-	case FI_UINT8: *(uint8_t *)p = (uint8_t)v; break;
-	case FI_INT16: *(int16_t *)p = (int16_t)v; break;
-	case FI_UINT16: *(uint16_t *)p = (uint16_t)v; break;
-	case FI_INT32: *(int32_t *)p = (int32_t)v; break;
-	case FI_UINT32: *(uint32_t *)p = (uint32_t)v; break;
-	case FI_INT64: *(int64_t *)p = (int64_t)v; break;
-	case FI_UINT64: *(uint64_t *)p = (uint64_t)v; break;
-	case FI_FLOAT: *(float *)p = (float)v; break;
-	case FI_DOUBLE: *(double *)p = (double)v; break;
-	case FI_LONG_DOUBLE: *(long double *)p = v; break;
-	case FI_FLOAT_COMPLEX: *(float complex *)p = (float)v; break;
-	case FI_DOUBLE_COMPLEX: *(double complex *)p = (double)v; break;
-	default: *(long double complex *)p = v; break;
-	}
-}
-
-static long double get(enum fi_datatype dt, const void *p)
-{
-	switch (dt) {
-	case FI_INT8: return *(const int8_t *)p;
-	case FI_UINT8: return *(const uint8_t *)p;
-	case FI_INT16: return *(const int16_t *)p;
-	case FI_UINT16: return *(const uint16_t *)p;
-	case FI_INT32: return *(const int32_t *)p;
-	case FI_UINT32: return *(const uint32_t *)p;
-	case FI_INT64: return (long double)*(const int64_t *)p;
-	case FI_UINT64: return (long double)*(const uint64_t *)p;
-	case FI_FLOAT: return *(const float *)p;
-	case FI_DOUBLE: return *(const double *)p;
-	case FI_LONG_DOUBLE: return *(const long double *)p;
-	case FI_FLOAT_COMPLEX:
-		CHECK(cimagf(*(const float complex *)p) == 0);
-		return crealf(*(const float complex *)p);
-	case FI_DOUBLE_COMPLEX:
-		CHECK(cimag(*(const double complex *)p) == 0);
-		return creal(*(const double complex *)p);
-	default:
-		CHECK(cimagl(*(const long double complex *)p) == 0);
-		return creall(*(const long double complex *)p);
-	}
-}
-
-/* What dst (6) becomes under op with operand 3 and compare 6. */
-static long double ref(enum fi_op op)
-{
-	switch (op) {
-	case FI_MIN: return 3;
-	case FI_MAX: return 6;
-	case FI_SUM: return 9;
-	case FI_PROD: return 18;
-	case FI_LOR: return 1;
-	case FI_LAND: return 1;
-	case FI_BOR: return 7;
-	case FI_BAND: return 2;
-	case FI_LXOR: return 0;
-	case FI_BXOR: return 5;
-	case FI_ATOMIC_READ: return 6;
-	case FI_ATOMIC_WRITE: return 3;
-	case FI_CSWAP: return 3;    /* 6 == 6 */
-	case FI_CSWAP_NE: return 6;
-	case FI_CSWAP_LE: return 3; /* 6 <= 6 */
-	case FI_CSWAP_LT: return 6;
-	case FI_CSWAP_GE: return 3;
-	case FI_CSWAP_GT: return 6;
-	case FI_MSWAP: return 2;    /* (3 & 6) | (6 & ~6) */
-	default: CHECK(0); return 0;
-	}
 }
 
 /* ---- the initiator ------------------------------------------------------- */
@@ -164,9 +90,9 @@ static void one(int kind, enum fi_op op, enum fi_datatype dt, size_t sz)
 	memset(init, 0, sizeof(init));
 	memset(result, 0, sizeof(result));
 	for (size_t i = 0; i < n; i++) {
-		put(dt, init + i * sz, 6);
-		put(dt, operand + i * sz, 3);
-		put(dt, cmp + i * sz, 6);
+		atomic_put(dt, init + i * sz, 6);
+		atomic_put(dt, operand + i * sz, 3);
+		atomic_put(dt, cmp + i * sz, 6);
 	}
 	rma_put(off, init, n * sz);
 	switch (kind) {
@@ -190,16 +116,16 @@ static void one(int kind, enum fi_op op, enum fi_datatype dt, size_t sz)
 	}
 	rma_get(off, after, n * sz);
 	for (size_t i = 0; i < n; i++) {
-		long double got = get(dt, after + i * sz);
+		long double got = atomic_get(dt, after + i * sz);
 
-		if (got != ref(op)) {
+		if (got != atomic_ref(op)) {
 			fprintf(stderr, "kind %d op %d dt %d: %Lg, expected "
 					"%Lg\n", kind, (int)op, (int)dt, got,
-				ref(op));
+				atomic_ref(op));
 			CHECK(0);
 		}
 		if (kind)
-			CHECK(get(dt, result + i * sz) == 6);
+			CHECK(atomic_get(dt, result + i * sz) == 6);
 	}
 }
 

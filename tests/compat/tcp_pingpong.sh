@@ -14,31 +14,7 @@ WEFT_SRC=${WEFT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 weft_need_cmd fi_pingpong
 weft_need_cmd ss
 
-pingpong() { # NAME ARGS...: one server/client run; both must succeed
-	local name=$1
-	shift
-	# -B: the port the server's passive endpoint listens on (a free one
-	# picked here, so parallel tests do not collide); -P: where the
-	# client connects.
-	weft_listen_on "$name.server" fi_pingpong "$@" -B @PORT@
-	local server=$WEFT_PID
-	weft_run "$name.client" 120 fi_pingpong "$@" -P "$WEFT_PORT" "${PP_HOST:-127.0.0.1}"
-	local client_rc=$WEFT_RC
-	weft_wait "$name.server" "$server"
-	local server_rc=$WEFT_RC
-	if [ "$client_rc" -ne 0 ] || [ "$server_rc" -ne 0 ]; then
-		weft_show "$name.server"
-		weft_show "$name.client"
-		weft_fail "fi_pingpong $*: client exited $client_rc, server $server_rc (124: timed out)"
-	fi
-	weft_assert_loaded "$name.server"
-	weft_assert_loaded "$name.client"
-	local sizes
-	sizes=$(awk '$1 ~ /^[0-9]+[kmg]?$/ && $3 ~ /^=/ {print $1}' "$WEFT_TMP/$name.client.out" | tr '\n' ' ')
-	[ -n "$sizes" ] || { weft_show "$name.client"; weft_fail "fi_pingpong $*: no results"; }
-	echo "fi_pingpong $*: sizes $sizes"
-	cat "$WEFT_TMP/$name.client.out"
-}
+pingpong() { weft_pingpong "$@"; } # NAME ARGS...: scripts/lib.sh
 
 pingpong msg -p tcp -e msg -m msg -c -S all
 pingpong tagged -p tcp -e msg -m tagged -c -S all

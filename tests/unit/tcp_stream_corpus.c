@@ -18,6 +18,7 @@
 
 #include "../fuzz/tcp_stream_fuzz.c"
 #include "prov/tcp/tcp_proto.h"
+#include "corpus_replay.h"
 #include "testlib.h"
 
 #define MAX_SEEDS 32
@@ -210,35 +211,6 @@ static void make_seeds(void)
 	seed_end(&s);
 }
 
-static int replay_dir(const char *dir)
-{
-	static uint8_t buf[1 << 16];
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (!dp)
-		return 0;
-	while ((d = readdir(dp))) {
-		char path[8400];
-		FILE *f;
-		size_t len;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		f = fopen(path, "rb");
-		if (!f)
-			continue;
-		len = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, len);
-		n++;
-	}
-	closedir(dp);
-	return n;
-}
-
 static uint64_t mix(uint64_t x)
 {
 	x ^= x >> 33;
@@ -273,7 +245,7 @@ int main(int argc, char **argv)
 	snprintf(here, sizeof(here), "%s", __FILE__);
 	snprintf(dir, sizeof(dir), "%s/../fuzz/corpus/tcp_stream",
 		 dirname(here));
-	stored = replay_dir(dir);
+	stored = corpus_replay_dir(dir, LLVMFuzzerTestOneInput);
 	for (i = 0; i < nseeds; i++)
 		LLVMFuzzerTestOneInput(seeds[i], seed_len[i]);
 	for (n = 0; n < mutations; n++) {

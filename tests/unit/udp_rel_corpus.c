@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "../fuzz/udp_rel_fuzz.c"
+#include "corpus_replay.h"
 #include "udp_rel_sim.h"
 
 #define MAX_SEEDS 256
@@ -80,35 +81,6 @@ static void make_seeds(void)
 	CHECK(nseeds > 50);
 }
 
-static int replay_dir(const char *dir)
-{
-	static uint8_t buf[1 << 16];
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (!dp)
-		return 0;
-	while ((d = readdir(dp))) {
-		char path[8400];
-		FILE *f;
-		size_t len;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		f = fopen(path, "rb");
-		if (!f)
-			continue;
-		len = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, len);
-		n++;
-	}
-	closedir(dp);
-	return n;
-}
-
 int main(void)
 {
 	static const uint8_t special[] = {0, 1, 0x7f, 0x80, 0xfe, 0xff};
@@ -132,7 +104,7 @@ int main(void)
 	}
 	snprintf(here, sizeof(here), "%s", __FILE__);
 	snprintf(dir, sizeof(dir), "%s/../fuzz/corpus/udp_rel", dirname(here));
-	stored = replay_dir(dir);
+	stored = corpus_replay_dir(dir, LLVMFuzzerTestOneInput);
 	for (i = 0; i < nseeds; i++)
 		LLVMFuzzerTestOneInput(seeds[i], seed_len[i]);
 	for (n = 0; n < 300000; n++) {
