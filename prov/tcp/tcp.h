@@ -408,15 +408,45 @@ struct tcp_rma_req {
 	bool report;
 };
 
-/* The RDM half of posting a request (tcp_rdm_rma.c). */
-ssize_t tcp_rdm_rma_post(struct weft_ep *ep, const struct tcp_rma_req *r);
+/* A send's payload iovs after the header at out[0] (tcp_msg.c, shared
+ * by MSG and RDM); returns the wire iov count. */
+size_t tcp_send_payload(struct iovec *out, uint8_t *inject,
+			const struct iovec *iov, size_t count, size_t len,
+			uint64_t flags);
+/* Bytes in iov[0..count) (tcp_rma.c). */
+size_t tcp_iov_total(const struct iovec *iov, size_t count);
+/* Frame request r (headers, payload iovs, answer landing iovs) for the
+ * MSG and RDM initiators (tcp_rma.c); returns the iov count. */
+size_t tcp_rma_req_frame(const struct tcp_rma_req *r, size_t plen,
+			 struct tcp_hdr *hdr, struct tcp_rma_hdr *rma,
+			 uint8_t *inject, struct iovec *iov,
+			 struct iovec *land, size_t *land_count);
+/* The RDM half of posting a request (tcp_rdm_rma.c), once tcp_rma_post
+ * checked iov counts and sizes; plen: the payload's bytes. */
+ssize_t tcp_rdm_rma_post(struct weft_ep *ep, const struct tcp_rma_req *r,
+			 size_t plen);
 /* Set an iov cursor over iov[0..count) limited to `limit` bytes. */
 void tcp_cursor_set(struct tcp_iov_cursor *c, const struct iovec *iov,
 		    size_t count, size_t limit);
+/* Move n bytes through the cursor, copying from src when not NULL. */
+void tcp_cursor_advance(struct tcp_iov_cursor *c, const uint8_t *src, size_t n);
+/* Step iov[*idx..count) past n bytes written (a sent entry's progress);
+ * returns the part of n beyond the last iov. */
+size_t tcp_iov_consume(struct iovec *iov, size_t count, size_t *idx, size_t n);
+/* Copy len bytes of src over iov[0..count); returns the bytes copied. */
+size_t tcp_copy_to_iov(const struct iovec *iov, size_t count,
+		       const uint8_t *src, size_t len);
 /* Target and initiator halves of RMA and atomics (tcp_rma.c), called by
  * the receive engine once rx_hdr and rx_rma are whole (start: set up where
  * the payload goes, or stall) and once the payload has landed (finish). */
 void tcp_rma_rx_start(struct tcp_ep *ep);
+/* Shape checks of an incoming RMA/atomic request, shared by MSG and RDM:
+ * NULL, or the protocol error's reason; aims cur at atomic_buf for an
+ * atomic's operands. */
+const char *tcp_rma_request_check(const struct tcp_hdr *h,
+				  const struct tcp_rma_hdr *m,
+				  size_t max_msg_size,
+				  struct tcp_iov_cursor *cur, void *atomic_buf);
 void tcp_rma_rx_finish(struct tcp_ep *ep);
 /* Fail the RMA operations awaiting an answer (connection gone). */
 void tcp_rma_flush(struct tcp_ep *ep, int err);

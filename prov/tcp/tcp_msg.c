@@ -27,6 +27,36 @@
 
 /* ---- send ------------------------------------------------------------- */
 
+/* Put a send's payload after the header at out[0], for MSG and RDM eager
+ * sends alike: with FI_INJECT copied into inject (the caller checked len
+ * against its inject size), else the caller's non-empty iovs referenced
+ * in place. Returns the wire iov count (1: no payload). */
+size_t tcp_send_payload(struct iovec *out, uint8_t *inject,
+			const struct iovec *iov, size_t count, size_t len,
+			uint64_t flags)
+{
+	size_t n = 1;
+
+	if (flags & FI_INJECT) {
+		size_t off = 0;
+
+		for (size_t i = 0; i < count; i++) {
+			memcpy(inject + off, iov[i].iov_base, iov[i].iov_len);
+			off += iov[i].iov_len;
+		}
+		if (len) {
+			out[1].iov_base = inject;
+			out[1].iov_len = len;
+			n = 2;
+		}
+	} else {
+		for (size_t i = 0; i < count; i++)
+			if (iov[i].iov_len)
+				out[n++] = iov[i];
+	}
+	return n;
+}
+
 static ssize_t tcp_send_common(struct tcp_ep *ep, uint8_t op,
 			       const struct iovec *iov, size_t count,
 			       uint64_t tag, uint64_t data, uint64_t flags,
@@ -71,26 +101,9 @@ static ssize_t tcp_send_common(struct tcp_ep *ep, uint8_t op,
 		     tag, data);
 	e->iov[0].iov_base = &e->hdr;
 	e->iov[0].iov_len = sizeof(e->hdr);
-	e->iov_count = 1;
+	e->iov_count = tcp_send_payload(e->iov, e->inject, iov, count, len,
+					flags);
 	e->idx = 0;
-	if (flags & FI_INJECT) {
-		size_t off = 0;
-
-		for (size_t i = 0; i < count; i++) {
-			memcpy(e->inject + off, iov[i].iov_base,
-			       iov[i].iov_len);
-			off += iov[i].iov_len;
-		}
-		if (len) {
-			e->iov[1].iov_base = e->inject;
-			e->iov[1].iov_len = len;
-			e->iov_count = 2;
-		}
-	} else {
-		for (size_t i = 0; i < count; i++)
-			if (iov[i].iov_len)
-				e->iov[e->iov_count++] = iov[i];
-	}
 	weft_list_push_back(&ep->tx_queue, &e->link);
 	tcp_tx_progress(ep);
 	ret = 0;

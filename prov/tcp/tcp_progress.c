@@ -41,8 +41,7 @@ void tcp_cursor_set(struct tcp_iov_cursor *c, const struct iovec *iov,
 }
 
 /* Move n bytes through the cursor, copying from src when not NULL. */
-static void tcp_cursor_advance(struct tcp_iov_cursor *c, const uint8_t *src,
-			       size_t n)
+void tcp_cursor_advance(struct tcp_iov_cursor *c, const uint8_t *src, size_t n)
 {
 	while (n && c->idx < c->count) {
 		struct iovec *v = &c->iov[c->idx];
@@ -60,8 +59,23 @@ static void tcp_cursor_advance(struct tcp_iov_cursor *c, const uint8_t *src,
 	}
 }
 
-static size_t tcp_copy_to_iov(const struct iovec *iov, size_t count,
-			      const uint8_t *src, size_t len)
+size_t tcp_iov_consume(struct iovec *iov, size_t count, size_t *idx, size_t n)
+{
+	while (n && *idx < count) {
+		struct iovec *v = &iov[*idx];
+		size_t k = v->iov_len < n ? v->iov_len : n;
+
+		v->iov_base = (uint8_t *)v->iov_base + k;
+		v->iov_len -= k;
+		n -= k;
+		if (!v->iov_len)
+			(*idx)++;
+	}
+	return n;
+}
+
+size_t tcp_copy_to_iov(const struct iovec *iov, size_t count,
+		       const uint8_t *src, size_t len)
 {
 	size_t done = 0;
 
@@ -181,17 +195,8 @@ void tcp_tx_progress(struct tcp_ep *ep)
 			struct tcp_tx_entry *e = weft_container_of(
 				ep->tx_queue.next, struct tcp_tx_entry, link);
 
-			while (n > 0 && e->idx < e->iov_count) {
-				struct iovec *v = &e->iov[e->idx];
-				size_t k = v->iov_len < (size_t)n ? v->iov_len
-								  : (size_t)n;
-
-				v->iov_base = (uint8_t *)v->iov_base + k;
-				v->iov_len -= k;
-				n -= (ssize_t)k;
-				if (!v->iov_len)
-					e->idx++;
-			}
+			n = (ssize_t)tcp_iov_consume(e->iov, e->iov_count,
+						     &e->idx, (size_t)n);
 			if (e->idx == e->iov_count)
 				tcp_tx_written(ep, e);
 		}

@@ -103,24 +103,8 @@ static ssize_t tcp_rdm_send_common(struct tcp_rdm_ep *ep, bool tagged,
 			hflags |= TCP_HDR_ACK;
 		tcp_hdr_init(&e->hdr, tagged ? TCP_OP_TAGGED : TCP_OP_MSG,
 			     hflags, len, tagged ? tag : 0, data);
-		if (flags & FI_INJECT) {
-			size_t off = 0;
-
-			for (size_t i = 0; i < count; i++) {
-				memcpy(e->inject + off, iov[i].iov_base,
-				       iov[i].iov_len);
-				off += iov[i].iov_len;
-			}
-			if (len) {
-				e->iov[1].iov_base = e->inject;
-				e->iov[1].iov_len = len;
-				e->iov_count = 2;
-			}
-		} else {
-			for (size_t i = 0; i < count; i++)
-				if (iov[i].iov_len)
-					e->iov[e->iov_count++] = iov[i];
-		}
+		e->iov_count = tcp_send_payload(e->iov, e->inject, iov, count,
+						len, flags);
 	}
 	tcp_hdr_set_id(&e->hdr, e->id);
 	tcp_rdm_tx_submit(ep, e);

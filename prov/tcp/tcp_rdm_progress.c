@@ -35,40 +35,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void tcp_rdm_cursor_advance(struct tcp_iov_cursor *c,
-				   const uint8_t *src, size_t n)
-{
-	while (n && c->idx < c->count) {
-		struct iovec *v = &c->iov[c->idx];
-		size_t k = v->iov_len < n ? v->iov_len : n;
-
-		if (src) {
-			memcpy(v->iov_base, src, k);
-			src += k;
-		}
-		v->iov_base = (uint8_t *)v->iov_base + k;
-		v->iov_len -= k;
-		n -= k;
-		if (!v->iov_len)
-			c->idx++;
-	}
-}
-
-static size_t tcp_rdm_copy_to_iov(const struct iovec *iov, size_t count,
-				  const uint8_t *src, size_t len)
-{
-	size_t done = 0;
-
-	for (size_t i = 0; i < count && done < len; i++) {
-		size_t k = iov[i].iov_len < len - done ? iov[i].iov_len
-						       : len - done;
-
-		memcpy(iov[i].iov_base, src + done, k);
-		done += k;
-	}
-	return done;
-}
-
 void tcp_rdm_rx_put(struct tcp_rdm_ep *ep, struct tcp_rdm_rx *e)
 {
 	e->kind = TCP_RDM_RXE_FREE;
@@ -230,7 +196,7 @@ int tcp_rdm_deliver_unexp(struct tcp_rdm_ep *ep, struct tcp_rdm_rx *e,
 				   room, u->size - room, u->hflags, u->data,
 				   src);
 	} else {
-		tcp_rdm_copy_to_iov(e->iov, e->iov_count, u->buf, u->size);
+		tcp_copy_to_iov(e->iov, e->iov_count, u->buf, u->size);
 		tcp_rdm_rx_report(ep, e, u->hflags, u->size, u->match.tag,
 				  u->data, src);
 	}
@@ -668,7 +634,7 @@ static bool tcp_rdm_read_direct(struct tcp_rdm_conn *c)
 	}
 	c->drained = (size_t)n < want;
 	body = (size_t)n < c->rx_left ? (size_t)n : c->rx_left;
-	tcp_rdm_cursor_advance(cur, NULL, body);
+	tcp_cursor_advance(cur, NULL, body);
 	c->rx_left -= body;
 	c->stage_pos = 0;
 	c->stage_len = (size_t)n - body;
@@ -771,7 +737,7 @@ void tcp_rdm_rx_read(struct tcp_rdm_conn *c)
 							   ? avail
 							   : c->rx_left;
 
-					tcp_rdm_cursor_advance(
+					tcp_cursor_advance(
 						&c->rx_cursor,
 						c->stage + c->stage_pos, k);
 					c->rx_left -= k;

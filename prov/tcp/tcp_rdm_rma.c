@@ -22,31 +22,16 @@
 
 #include "tcp_rdm.h"
 
-static size_t tcp_rdm_iov_total(const struct iovec *iov, size_t count)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < count; i++)
-		n += iov[i].iov_len;
-	return n;
-}
-
-ssize_t tcp_rdm_rma_post(struct weft_ep *wep, const struct tcp_rma_req *r)
+ssize_t tcp_rdm_rma_post(struct weft_ep *wep, const struct tcp_rma_req *r,
+			 size_t plen)
 {
 	struct tcp_rdm_ep *ep = weft_container_of(wep, struct tcp_rdm_ep, util);
-	size_t plen = tcp_rdm_iov_total(r->src, r->src_count) +
-		      tcp_rdm_iov_total(r->src2, r->src2_count);
 	struct tcp_rdm_peer *p;
 	struct tcp_rdm_tx *e;
 	struct weft_list *l;
 	ssize_t ret = 0;
 	int err = 0;
 
-	if (r->src_count + r->src2_count > TCP_IOV_LIMIT ||
-	    r->dst_count > TCP_IOV_LIMIT)
-		return -FI_EINVAL;
-	if (plen > ep->util.max_msg_size || r->len > ep->util.max_msg_size)
-		return -FI_EMSGSIZE;
 	if ((r->flags & FI_INJECT) && plen > ep->inject_size)
 		return -FI_EINVAL;
 
@@ -74,54 +59,11 @@ ssize_t tcp_rdm_rma_post(struct weft_ep *wep, const struct tcp_rma_req *r)
 	e->report = r->report;
 	e->len = r->op == TCP_OP_READ ? r->len : plen;
 	e->flags = (r->flags & ~FI_REMOTE_CQ_DATA) | r->comp;
-	tcp_hdr_init(&e->hdr, r->op,
-		     (r->flags & FI_REMOTE_CQ_DATA) ? TCP_HDR_CQ_DATA : 0, plen,
-		     0, r->data);
-	tcp_hdr_set_id(&e->hdr, e->id);
-	memset(&e->rma, 0, sizeof(e->rma));
-	e->rma.addr = htole64(r->addr);
-	e->rma.key = htole64(r->key);
-	e->rma.len = htole64(r->len);
-	e->rma.datatype = r->datatype;
-	e->rma.atomic_op = r->atomic_op;
-	e->rma.kind = r->kind;
-	e->iov[0].iov_base = &e->hdr;
-	e->iov[0].iov_len = sizeof(e->hdr);
-	e->iov[1].iov_base = &e->rma;
-	e->iov[1].iov_len = sizeof(e->rma);
-	e->iov_count = 2;
+	/* The answer's payload lands in src. */
+	e->iov_count = tcp_rma_req_frame(r, plen, &e->hdr, &e->rma, e->inject,
+					 e->iov, e->src, &e->src_count);
 	e->idx = 0;
-	if (r->flags & FI_INJECT) {
-		size_t off = 0;
-
-		for (size_t i = 0; i < r->src_count; i++) {
-			memcpy(e->inject + off, r->src[i].iov_base,
-			       r->src[i].iov_len);
-			off += r->src[i].iov_len;
-		}
-		for (size_t i = 0; i < r->src2_count; i++) {
-			memcpy(e->inject + off, r->src2[i].iov_base,
-			       r->src2[i].iov_len);
-			off += r->src2[i].iov_len;
-		}
-		if (plen) {
-			e->iov[2].iov_base = e->inject;
-			e->iov[2].iov_len = plen;
-			e->iov_count = 3;
-		}
-	} else {
-		for (size_t i = 0; i < r->src_count; i++)
-			if (r->src[i].iov_len)
-				e->iov[e->iov_count++] = r->src[i];
-		for (size_t i = 0; i < r->src2_count; i++)
-			if (r->src2[i].iov_len)
-				e->iov[e->iov_count++] = r->src2[i];
-	}
-	/* Where the answer's payload lands. */
-	e->src_count = 0;
-	for (size_t i = 0; i < r->dst_count; i++)
-		if (r->dst[i].iov_len)
-			e->src[e->src_count++] = r->dst[i];
+	tcp_hdr_set_id(&e->hdr, e->id);
 	tcp_rdm_tx_submit(ep, e);
 out:
 	weft_lock_release(&ep->util.lock);
@@ -192,6 +134,7 @@ void tcp_rdm_rma_rx_start(struct tcp_rdm_conn *c)
 	const struct tcp_rma_hdr *m = &c->rx_rma;
 	size_t size = (size_t)h->size;
 	struct tcp_iov_cursor *cur = &c->rx_cursor;
+	const char *bad;
 
 	cur->count = cur->idx = 0;
 	c->rx_status = 0;
@@ -209,7 +152,7 @@ void tcp_rdm_rma_rx_start(struct tcp_rdm_conn *c)
 		e = weft_container_of(l, struct tcp_rdm_tx, link);
 		c->rx_pending = e;
 		c->rx_status = m->status;
-		want = tcp_rdm_iov_total(e->src, e->src_count);
+		want = tcp_iov_total(e->src, e->src_count);
 		if (c->rx_status == 0 && size != want)
 			c->rx_status = -FI_EIO;
 		if (c->rx_status == 0) {
@@ -234,15 +177,16 @@ void tcp_rdm_rma_rx_start(struct tcp_rdm_conn *c)
 		}
 		return;
 	}
-	switch (h->op) {
-	case TCP_OP_WRITE: {
+	bad = tcp_rma_request_check(h, m, ep->util.max_msg_size, cur,
+				    ep->atomic_buf);
+	if (bad) {
+		tcp_rdm_rma_protocol_error(c, bad);
+		return;
+	}
+	if (h->op == TCP_OP_WRITE) {
 		struct iovec out[TCP_IOV_LIMIT];
 		size_t n = TCP_IOV_LIMIT;
 
-		if (m->len != size) {
-			tcp_rdm_rma_protocol_error(c, "write length");
-			return;
-		}
 		c->rx_status = tcp_rdm_rma_verify(c, FI_REMOTE_WRITE, out, &n);
 		if (c->rx_status == 0) {
 			tcp_cursor_set(cur, out, n, size);
@@ -250,35 +194,8 @@ void tcp_rdm_rma_rx_start(struct tcp_rdm_conn *c)
 		} else {
 			c->rx_discard = size;
 		}
-		break;
-	}
-	case TCP_OP_READ:
-		if (size != 0 || m->len > ep->util.max_msg_size) {
-			tcp_rdm_rma_protocol_error(c, "read request");
-			return;
-		}
-		break;
-	case TCP_OP_ATOMIC: {
-		size_t expect = m->kind == TCP_ATOMIC_COMPARE ? 2 * m->len
-			      : m->atomic_op == FI_ATOMIC_READ ? 0
-							       : m->len;
-
-		if (m->kind >= TCP_ATOMIC_KINDS ||
-		    m->len > WEFT_ATOMIC_MAX_BYTES || size != expect) {
-			tcp_rdm_rma_protocol_error(c, "atomic request");
-			return;
-		}
-		if (size) {
-			cur->iov[0].iov_base = ep->atomic_buf;
-			cur->iov[0].iov_len = size;
-			cur->count = 1;
-		}
+	} else if (h->op == TCP_OP_ATOMIC) {
 		c->rx_left = size;
-		break;
-	}
-	default:
-		tcp_rdm_rma_protocol_error(c, "unknown op");
-		return;
 	}
 }
 

@@ -165,17 +165,8 @@ void tcp_rdm_tx_write(struct tcp_rdm_conn *c)
 			struct tcp_rdm_tx *e = weft_container_of(
 				p->txq.next, struct tcp_rdm_tx, link);
 
-			while (n > 0 && e->idx < e->iov_count) {
-				struct iovec *v = &e->iov[e->idx];
-				size_t k = v->iov_len < (size_t)n ? v->iov_len
-								  : (size_t)n;
-
-				v->iov_base = (uint8_t *)v->iov_base + k;
-				v->iov_len -= k;
-				n -= (ssize_t)k;
-				if (!v->iov_len)
-					e->idx++;
-			}
+			n = (ssize_t)tcp_iov_consume(e->iov, e->iov_count,
+						     &e->idx, (size_t)n);
 			/* Skip empty iovs so an entry ends exactly. */
 			while (e->idx < e->iov_count && !e->iov[e->idx].iov_len)
 				e->idx++;

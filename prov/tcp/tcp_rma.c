@@ -33,12 +33,70 @@
 	 FI_TRANSMIT_COMPLETE | FI_DELIVERY_COMPLETE | FI_MORE | FI_FENCE)
 
 
-static size_t tcp_iov_total(const struct iovec *iov, size_t count)
+size_t tcp_iov_total(const struct iovec *iov, size_t count)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < count; i++)
 		n += iov[i].iov_len;
+	return n;
+}
+
+/* Lay request r out for the wire, for the MSG and RDM initiators alike:
+ * the headers in hdr and rma, iov = { hdr, rma, payload... } (with
+ * FI_INJECT the payload is copied into inject, else the caller's non-empty
+ * iovs are referenced), and in land the non-empty iovs the answer's
+ * payload lands in. Returns iov's count; *land_count gets land's. */
+size_t tcp_rma_req_frame(const struct tcp_rma_req *r, size_t plen,
+			 struct tcp_hdr *hdr, struct tcp_rma_hdr *rma,
+			 uint8_t *inject, struct iovec *iov,
+			 struct iovec *land, size_t *land_count)
+{
+	size_t n = 2;
+
+	tcp_hdr_init(hdr, r->op,
+		     (r->flags & FI_REMOTE_CQ_DATA) ? TCP_HDR_CQ_DATA : 0, plen,
+		     0, r->data);
+	memset(rma, 0, sizeof(*rma));
+	rma->addr = htole64(r->addr);
+	rma->key = htole64(r->key);
+	rma->len = htole64(r->len);
+	rma->datatype = r->datatype;
+	rma->atomic_op = r->atomic_op;
+	rma->kind = r->kind;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(*hdr);
+	iov[1].iov_base = rma;
+	iov[1].iov_len = sizeof(*rma);
+	if (r->flags & FI_INJECT) {
+		size_t off = 0;
+
+		for (size_t i = 0; i < r->src_count; i++) {
+			memcpy(inject + off, r->src[i].iov_base, r->src[i].iov_len);
+			off += r->src[i].iov_len;
+		}
+		for (size_t i = 0; i < r->src2_count; i++) {
+			memcpy(inject + off, r->src2[i].iov_base,
+			       r->src2[i].iov_len);
+			off += r->src2[i].iov_len;
+		}
+		if (plen) {
+			iov[2].iov_base = inject;
+			iov[2].iov_len = plen;
+			n = 3;
+		}
+	} else {
+		for (size_t i = 0; i < r->src_count; i++)
+			if (r->src[i].iov_len)
+				iov[n++] = r->src[i];
+		for (size_t i = 0; i < r->src2_count; i++)
+			if (r->src2[i].iov_len)
+				iov[n++] = r->src2[i];
+	}
+	*land_count = 0;
+	for (size_t i = 0; i < r->dst_count; i++)
+		if (r->dst[i].iov_len)
+			land[(*land_count)++] = r->dst[i];
 	return n;
 }
 
@@ -51,14 +109,16 @@ static ssize_t tcp_rma_post(struct weft_ep *wep, const struct tcp_rma_req *r)
 	struct weft_list *l;
 	ssize_t ret = 0;
 
-	if (wep->type == FI_EP_RDM)
-		return tcp_rdm_rma_post(wep, r);
-	ep = weft_container_of(wep, struct tcp_ep, util);
+	/* Checks common to both endpoint types; the inject size is each
+	 * type's own. */
 	if (r->src_count + r->src2_count > TCP_IOV_LIMIT ||
 	    r->dst_count > TCP_IOV_LIMIT)
 		return -FI_EINVAL;
-	if (plen > ep->util.max_msg_size || r->len > ep->util.max_msg_size)
+	if (plen > wep->max_msg_size || r->len > wep->max_msg_size)
 		return -FI_EMSGSIZE;
+	if (wep->type == FI_EP_RDM)
+		return tcp_rdm_rma_post(wep, r, plen);
+	ep = weft_container_of(wep, struct tcp_ep, util);
 	if ((r->flags & FI_INJECT) && plen > ep->inject_size)
 		return -FI_EINVAL;
 
@@ -83,52 +143,9 @@ static ssize_t tcp_rma_post(struct weft_ep *wep, const struct tcp_rma_req *r)
 	e->len = r->op == TCP_OP_READ ? r->len : plen;
 	e->tag = 0;
 	e->flags = (r->flags & ~FI_REMOTE_CQ_DATA) | r->comp;
-	tcp_hdr_init(&e->hdr, r->op,
-		     (r->flags & FI_REMOTE_CQ_DATA) ? TCP_HDR_CQ_DATA : 0, plen,
-		     0, r->data);
-	memset(&e->rma, 0, sizeof(e->rma));
-	e->rma.addr = htole64(r->addr);
-	e->rma.key = htole64(r->key);
-	e->rma.len = htole64(r->len);
-	e->rma.datatype = r->datatype;
-	e->rma.atomic_op = r->atomic_op;
-	e->rma.kind = r->kind;
-	e->iov[0].iov_base = &e->hdr;
-	e->iov[0].iov_len = sizeof(e->hdr);
-	e->iov[1].iov_base = &e->rma;
-	e->iov[1].iov_len = sizeof(e->rma);
-	e->iov_count = 2;
+	e->iov_count = tcp_rma_req_frame(r, plen, &e->hdr, &e->rma, e->inject,
+					 e->iov, e->dst, &e->dst_count);
 	e->idx = 0;
-	if (r->flags & FI_INJECT) {
-		size_t off = 0;
-
-		for (size_t i = 0; i < r->src_count; i++) {
-			memcpy(e->inject + off, r->src[i].iov_base,
-			       r->src[i].iov_len);
-			off += r->src[i].iov_len;
-		}
-		for (size_t i = 0; i < r->src2_count; i++) {
-			memcpy(e->inject + off, r->src2[i].iov_base,
-			       r->src2[i].iov_len);
-			off += r->src2[i].iov_len;
-		}
-		if (plen) {
-			e->iov[2].iov_base = e->inject;
-			e->iov[2].iov_len = plen;
-			e->iov_count = 3;
-		}
-	} else {
-		for (size_t i = 0; i < r->src_count; i++)
-			if (r->src[i].iov_len)
-				e->iov[e->iov_count++] = r->src[i];
-		for (size_t i = 0; i < r->src2_count; i++)
-			if (r->src2[i].iov_len)
-				e->iov[e->iov_count++] = r->src2[i];
-	}
-	e->dst_count = 0;
-	for (size_t i = 0; i < r->dst_count; i++)
-		if (r->dst[i].iov_len)
-			e->dst[e->dst_count++] = r->dst[i];
 	weft_list_push_back(&ep->tx_queue, &e->link);
 	tcp_tx_progress(ep);
 out:
@@ -674,12 +691,49 @@ static void tcp_rma_protocol_error(struct tcp_ep *ep, const char *why)
 	tcp_ep_down(ep, FI_EIO);
 }
 
+/* The checks a request (WRITE, READ, ATOMIC) must pass before its body is
+ * read, shared by the MSG and RDM targets. Returns NULL, or why the peer
+ * broke the protocol. For an atomic it also aims `cur` at atomic_buf (the
+ * operands land there); a write's target is left to the caller, which
+ * verifies it against its own MR domain. */
+const char *tcp_rma_request_check(const struct tcp_hdr *h,
+				  const struct tcp_rma_hdr *m,
+				  size_t max_msg_size,
+				  struct tcp_iov_cursor *cur, void *atomic_buf)
+{
+	size_t size = (size_t)h->size;
+	size_t expect;
+
+	switch (h->op) {
+	case TCP_OP_WRITE:
+		return m->len != size ? "write length" : NULL;
+	case TCP_OP_READ:
+		return size != 0 || m->len > max_msg_size ? "read request" : NULL;
+	case TCP_OP_ATOMIC:
+		expect = m->kind == TCP_ATOMIC_COMPARE ? 2 * m->len
+		       : m->atomic_op == FI_ATOMIC_READ ? 0
+							: m->len;
+		if (m->kind >= TCP_ATOMIC_KINDS ||
+		    m->len > WEFT_ATOMIC_MAX_BYTES || size != expect)
+			return "atomic request";
+		if (size) {
+			cur->iov[0].iov_base = atomic_buf;
+			cur->iov[0].iov_len = size;
+			cur->count = 1;
+		}
+		return NULL;
+	default:
+		return "unknown op";
+	}
+}
+
 void tcp_rma_rx_start(struct tcp_ep *ep)
 {
 	const struct tcp_hdr *h = &ep->rx_hdr;
 	const struct tcp_rma_hdr *m = &ep->rx_rma;
 	size_t size = (size_t)h->size;
 	struct tcp_iov_cursor *c = &ep->rx_cursor;
+	const char *bad;
 
 	c->count = c->idx = 0;
 	ep->rx_status = 0;
@@ -720,15 +774,16 @@ void tcp_rma_rx_start(struct tcp_ep *ep)
 		ep->rx_state = TCP_RX_STALLED;
 		return;
 	}
-	switch (h->op) {
-	case TCP_OP_WRITE: {
+	bad = tcp_rma_request_check(h, m, ep->util.max_msg_size, c,
+				    ep->atomic_buf);
+	if (bad) {
+		tcp_rma_protocol_error(ep, bad);
+		return;
+	}
+	if (h->op == TCP_OP_WRITE) {
 		struct iovec out[TCP_IOV_LIMIT];
 		size_t n = TCP_IOV_LIMIT;
 
-		if (m->len != size) {
-			tcp_rma_protocol_error(ep, "write length");
-			return;
-		}
 		ep->rx_status = tcp_rma_verify(ep, FI_REMOTE_WRITE, out, &n);
 		if (ep->rx_status == 0) {
 			tcp_cursor_set(c, out, n, size);
@@ -736,35 +791,8 @@ void tcp_rma_rx_start(struct tcp_ep *ep)
 		} else {
 			ep->rx_discard = size;
 		}
-		break;
-	}
-	case TCP_OP_READ:
-		if (size != 0 || m->len > ep->util.max_msg_size) {
-			tcp_rma_protocol_error(ep, "read request");
-			return;
-		}
-		break;
-	case TCP_OP_ATOMIC: {
-		size_t expect = m->kind == TCP_ATOMIC_COMPARE ? 2 * m->len
-			      : m->atomic_op == FI_ATOMIC_READ ? 0
-							       : m->len;
-
-		if (m->kind >= TCP_ATOMIC_KINDS ||
-		    m->len > WEFT_ATOMIC_MAX_BYTES || size != expect) {
-			tcp_rma_protocol_error(ep, "atomic request");
-			return;
-		}
-		if (size) {
-			c->iov[0].iov_base = ep->atomic_buf;
-			c->iov[0].iov_len = size;
-			c->count = 1;
-		}
+	} else if (h->op == TCP_OP_ATOMIC) {
 		ep->rx_left = size;
-		break;
-	}
-	default:
-		tcp_rma_protocol_error(ep, "unknown op");
-		return;
 	}
 	ep->rx_state = TCP_RX_BODY;
 }

@@ -79,8 +79,10 @@ static void simultaneous(int rfd, int wfd, bool parent)
 		ping_both(&t, peer, (uint32_t)round * 2 + (parent ? 0 : 1));
 		/* Let the losing connection's close reach both sides: the
 		 * count must settle at one connection (two ends), and stay
-		 * there. */
-		end = rt_now_ms() + 5000;
+		 * there. The loser may wait out its 1 s retry before the
+		 * winner's connection settles; a loaded machine stretches
+		 * that, so allow 20 s (the loop ends as soon as it holds). */
+		end = rt_now_ms() + 20000;
 		for (int stable = 0; stable < 10 && rt_now_ms() < end;) {
 			rt_spin(&t, 10);
 			stable = count_established(mine, theirs) == 2
