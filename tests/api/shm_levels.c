@@ -75,6 +75,10 @@ static void sender(const struct shm_t_pipe *p)
 	shm_t_expect_none(t.tx, 200);
 	shm_t_sync(p);
 	wait_tx(&t, &ctx);
+	/* The receiver may still be inside the progress call that took the
+	 * message: let it leave before posting, or it serves the write in
+	 * the same pass and the completion comes early. */
+	shm_t_sync(p);
 
 	/* the same for an inject RMA write */
 	{
@@ -139,6 +143,7 @@ static void receiver(const struct shm_t_pipe *p)
 	CHECK_OK(fi_recv(t.ep, rbuf, 100, NULL, FI_ADDR_UNSPEC, rbuf));
 	shm_t_expect(t.rx, &c, NULL);
 	CHECK(c.len == 100 && shm_t_check(rbuf, 100, 3));
+	shm_t_sync(p); /* out of progress: the sender may post the write */
 
 	/* serve the RMA until the sender saw its completion */
 	shm_t_sync(p);
