@@ -16,30 +16,6 @@
 
 #include "udp.h"
 
-static void udp_rx_source_error(struct udp_ep *ep,
-				const struct udp_rx_entry *e, uint64_t flags,
-				size_t len, uint64_t data)
-{
-	struct fi_cq_err_entry err;
-
-	/* FI_SOURCE_ERR: an unknown sender is reported as an error carrying
-	 * its raw address, so the application can insert it and retry. */
-	memset(&err, 0, sizeof(err));
-	err.op_context = e->context;
-	err.flags = flags & (FI_RECV | FI_MSG | FI_REMOTE_CQ_DATA);
-	err.len = len;
-	err.buf = e->iov_count > 1 ? e->iov[1].iov_base : NULL;
-	err.data = data;
-	err.err = FI_EADDRNOTAVAIL;
-	err.prov_errno = FI_EADDRNOTAVAIL;
-	err.err_data = &ep->rx_src;
-	err.err_data_size = ep->addrlen;
-	if (ep->util.rx_cq)
-		weft_cq_write_error(ep->util.rx_cq, &err, FI_ADDR_NOTAVAIL);
-	if (ep->util.cntrs[WEFT_CNTR_RECV])
-		weft_cntr_inc_err(ep->util.cntrs[WEFT_CNTR_RECV]);
-}
-
 /* Complete the receive e with a datagram of n bytes (header included) that
  * passed udp_hdr_valid(). */
 static void udp_rx_deliver(struct udp_ep *ep, const struct udp_rx_entry *e,
@@ -66,7 +42,12 @@ static void udp_rx_deliver(struct udp_ep *ep, const struct udp_rx_entry *e,
 	if (ep->want_source) {
 		src = weft_av_reverse(ep->util.av, &ep->rx_src, ep->addrlen);
 		if (src == FI_ADDR_NOTAVAIL && ep->source_err) {
-			udp_rx_source_error(ep, e, flags, len, data);
+			/* FI_SOURCE_ERR: an unknown sender is reported as
+			 * an error carrying its raw address, so the
+			 * application can insert it and retry. */
+			weft_ep_rx_source_error(&ep->util, e->context, flags,
+						buf, len, data, 0,
+						&ep->rx_src, ep->addrlen);
 			return;
 		}
 	}

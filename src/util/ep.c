@@ -692,30 +692,39 @@ int weft_ep_rx_complete(struct weft_ep *ep, void *context, uint64_t op_flags,
 	return ret;
 }
 
-int weft_ep_rx_error(struct weft_ep *ep, void *context, uint64_t op_flags,
-		     int err, int prov_errno, void *buf, size_t len, size_t olen,
-		     uint64_t data, uint64_t tag)
+/* Write a receive-side error entry (err made positive) and bump the
+ * error count of the counter op_flags selects. */
+static int rx_write_error(struct weft_ep *ep, struct fi_cq_err_entry *e,
+			  uint64_t op_flags)
 {
 	struct weft_cntr *cntr = ep->cntrs[weft_ep_rx_cntr_kind(op_flags)];
 	int ret = 0;
 
-	if (ep->rx_cq) {
-		struct fi_cq_err_entry e = {
-			.op_context = context,
-			.flags = op_flags & CQ_ENTRY_FLAGS,
-			.len = len,
-			.buf = buf,
-			.data = data,
-			.tag = tag,
-			.olen = olen,
-			.err = positive_err(err),
-			.prov_errno = prov_errno,
-		};
-		ret = weft_cq_write_error(ep->rx_cq, &e, FI_ADDR_NOTAVAIL);
-	}
+	e->flags = op_flags & CQ_ENTRY_FLAGS;
+	e->err = positive_err(e->err);
+	if (ep->rx_cq)
+		ret = weft_cq_write_error(ep->rx_cq, e, FI_ADDR_NOTAVAIL);
 	if (cntr)
 		weft_cntr_inc_err(cntr);
 	return ret;
+}
+
+int weft_ep_rx_error(struct weft_ep *ep, void *context, uint64_t op_flags,
+		     int err, int prov_errno, void *buf, size_t len, size_t olen,
+		     uint64_t data, uint64_t tag)
+{
+	struct fi_cq_err_entry e = {
+		.op_context = context,
+		.len = len,
+		.buf = buf,
+		.data = data,
+		.tag = tag,
+		.olen = olen,
+		.err = err,
+		.prov_errno = prov_errno,
+	};
+
+	return rx_write_error(ep, &e, op_flags);
 }
 
 int weft_ep_rx_source_error(struct weft_ep *ep, void *context,
@@ -723,27 +732,19 @@ int weft_ep_rx_source_error(struct weft_ep *ep, void *context,
 			    uint64_t data, uint64_t tag, const void *addr,
 			    size_t addrlen)
 {
-	struct weft_cntr *cntr = ep->cntrs[weft_ep_rx_cntr_kind(op_flags)];
-	int ret = 0;
+	/* weft_cq_write_error copies err_data, so addr may be the caller's
+	 * scratch. */
+	struct fi_cq_err_entry e = {
+		.op_context = context,
+		.len = len,
+		.buf = buf,
+		.data = data,
+		.tag = tag,
+		.err = FI_EADDRNOTAVAIL,
+		.prov_errno = FI_EADDRNOTAVAIL,
+		.err_data = (void *)addr,
+		.err_data_size = addrlen,
+	};
 
-	if (ep->rx_cq) {
-		/* weft_cq_write_error copies err_data, so addr may be the
-		 * caller's scratch. */
-		struct fi_cq_err_entry e = {
-			.op_context = context,
-			.flags = op_flags & CQ_ENTRY_FLAGS,
-			.len = len,
-			.buf = buf,
-			.data = data,
-			.tag = tag,
-			.err = FI_EADDRNOTAVAIL,
-			.prov_errno = FI_EADDRNOTAVAIL,
-			.err_data = (void *)addr,
-			.err_data_size = addrlen,
-		};
-		ret = weft_cq_write_error(ep->rx_cq, &e, FI_ADDR_NOTAVAIL);
-	}
-	if (cntr)
-		weft_cntr_inc_err(cntr);
-	return ret;
+	return rx_write_error(ep, &e, op_flags);
 }
